@@ -1,0 +1,203 @@
+"""ConvAEKMeans: convolutional autoencoder -> PCA -> k-means."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from numbers import Integral
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.cluster import KMeans
+from sklearn.decomposition import PCA
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from ._base import AutoencoderClusterer
+from ._utils import as_tensor, draw_seed
+from .nn import ConvAutoencoder
+
+__all__ = ["ConvAEKMeans"]
+
+
+class ConvAEKMeans(AutoencoderClusterer):
+    """Convolutional autoencoder features, reduced by PCA, clustered by k-means.
+
+    Encoder blocks are ``Conv2d`` + ``BatchNorm2d`` + ReLU + ``MaxPool2d``; the decoder
+    mirrors them with ``ConvTranspose2d`` and a sigmoid output trained with binary
+    cross-entropy. After training, the (flattened) codes are reduced to ``n_components``
+    principal components and clustered by :class:`~sklearn.cluster.KMeans`.
+
+    Parameters
+    ----------
+    n_clusters : int, default=10
+        Number of clusters.
+    channels : tuple of int, default=(32, 64, 128)
+        Output channels of the encoder blocks.
+    latent_dim : int or None, default=None
+        With an int, a fully connected bottleneck of that size follows the convolutions.
+        None uses the flattened last feature map as the code (the paper's recipe).
+    input_shape : tuple of int or None, default=None
+        ``(channels, height, width)`` of each row; None infers a square one-channel image.
+    n_components : int, default=50
+        PCA components (capped by the number of samples and the code size).
+    loss : {"bce", "mse"}, default="bce"
+        Reconstruction loss; ``"bce"`` needs data in [0, 1].
+    n_epochs : int, default=50
+        Training epochs.
+    batch_size : int, default=256
+        Mini-batch size.
+    lr : float, default=1e-3
+        Adam learning rate.
+    optimizer : {"adam", "adamw", "sgd"}, default="adam"
+        Optimizer.
+    weight_decay : float, default=0.0
+        L2 penalty.
+    tol : float or None, default=None
+        Early stopping on the relative decrease of the epoch loss (None: off).
+    kmeans_n_init : int, default=10
+        k-means restarts.
+    device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
+        Training device; ``"auto"`` uses CUDA when available.
+    random_state : int, RandomState instance or None, default=None
+        Seeds network initialisation, shuffling, PCA and k-means.
+    verbose : int, default=0
+        0 silent, 1 a progress bar, 2 one line per epoch.
+
+    Attributes
+    ----------
+    module_ : torch.nn.Module
+        The trained autoencoder.
+    input_shape_ : tuple of int
+        Resolved ``(channels, height, width)``.
+    pca_ : sklearn.decomposition.PCA
+        PCA fitted on the training codes.
+    kmeans_ : sklearn.cluster.KMeans
+        k-means fitted in the PCA space.
+    cluster_centers_ : ndarray of shape (n_clusters, n_components)
+        Centroids in the PCA space.
+    labels_ : ndarray of shape (n_samples,)
+        Cluster of each training sample.
+    history_ : list of dict
+        Per-epoch training records.
+
+    References
+    ----------
+    "Unsupervised clustering of MNIST with a convolutional autoencoder, PCA and KMeans"
+    (``shared/papers/000_a3cea87e76dfb037.txt``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deepcluster_sk import ConvAEKMeans
+    >>> X = np.random.RandomState(0).rand(60, 64).astype("float32")
+    >>> est = ConvAEKMeans(3, channels=(4, 8), n_components=5, n_epochs=2, random_state=0)
+    >>> est.fit(X).transform(X).shape
+    (60, 5)
+    """
+
+    _parameter_constraints: dict = {  # noqa: RUF012
+        **AutoencoderClusterer._parameter_constraints,
+        "channels": ["array-like"],
+        "latent_dim": [Interval(Integral, 1, None, closed="left"), None],
+        "input_shape": ["array-like", None],
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "loss": [StrOptions({"bce", "mse"})],
+        "kmeans_n_init": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        n_clusters: int = 10,
+        *,
+        channels: Sequence[int] = (32, 64, 128),
+        latent_dim: int | None = None,
+        input_shape: Sequence[int] | None = None,
+        n_components: int = 50,
+        loss: str = "bce",
+        n_epochs: int = 50,
+        batch_size: int = 256,
+        lr: float = 1e-3,
+        optimizer: str = "adam",
+        weight_decay: float = 0.0,
+        tol: float | None = None,
+        kmeans_n_init: int = 10,
+        device: str | torch.device = "auto",
+        random_state: Any = None,
+        verbose: int = 0,
+    ):
+        self.n_clusters = n_clusters
+        self.channels = channels
+        self.latent_dim = latent_dim
+        self.input_shape = input_shape
+        self.n_components = n_components
+        self.loss = loss
+        self.n_epochs = n_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.tol = tol
+        self.kmeans_n_init = kmeans_n_init
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _check_input(self, X: np.ndarray) -> None:
+        super()._check_input(X)
+        self.input_shape_ = self._resolve_input_shape(X.shape[1])
+
+    def _build_module(self, n_features: int) -> torch.nn.Module:
+        return ConvAutoencoder(self.input_shape_, self.channels, self.latent_dim)
+
+    def _fit_head(self, Z: np.ndarray, rng: np.random.RandomState) -> None:
+        n_components = min(self.n_components, Z.shape[0], Z.shape[1])
+        self.pca_ = PCA(n_components=n_components, random_state=draw_seed(rng)).fit(Z)
+        P = self.pca_.transform(Z)
+        self.kmeans_ = KMeans(
+            n_clusters=self.n_clusters, n_init=self.kmeans_n_init, random_state=draw_seed(rng)
+        ).fit(P)
+        self.cluster_centers_ = self.kmeans_.cluster_centers_
+
+    def _transform_latent(self, Z: np.ndarray) -> np.ndarray:
+        return self.pca_.transform(Z)
+
+    def _predict_latent(self, Z: np.ndarray) -> np.ndarray:
+        return self.kmeans_.predict(self.pca_.transform(Z))
+
+    @property
+    def _n_features_out(self) -> int:
+        return int(self.pca_.n_components_)
+
+    def score(self, X: Any, y: Any = None) -> float:
+        """Opposite of the k-means inertia of ``X`` in the PCA space (higher is better).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data.
+        y : Ignored
+            Not used.
+
+        Returns
+        -------
+        float
+        """
+        return float(self.kmeans_.score(self.transform(X)))
+
+    def inverse_transform(self, X: Any) -> np.ndarray:
+        """Decode points of the PCA space back to images.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+            Points in the space returned by :meth:`transform`.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features_in_)
+            Decoded images (probabilities for ``loss="bce"``).
+        """
+        check_is_fitted(self)
+        Z = self.pca_.inverse_transform(np.asarray(X, dtype=np.float32)).astype(np.float32)
+        return self._map_batches(self._decode_output, as_tensor(Z, torch.device("cpu")))

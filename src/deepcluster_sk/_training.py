@@ -1,0 +1,264 @@
+"""The one training engine used by every estimator.
+
+The engine owns the epoch loop, the mini-batch step, the optimizer, the learning-rate
+schedule, early stopping, the NaN guard, the history and the progress display. An estimator
+only supplies a *batch loss*: a function ``loss_fn(batch, epoch) -> (loss, terms)``.
+
+Speed notes: the data stay on the training device as tensors; mini-batches are taken by
+indexing with a shuffled index tensor (no ``DataLoader``, no per-sample Python work); loss
+terms are accumulated on the device and read back once per epoch (no ``.item()`` per step);
+Adam uses the fused kernel where torch offers it.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+import torch
+
+__all__ = ["FitConfig", "TrainingDivergedError", "run_training"]
+
+BatchLoss = Callable[[tuple[torch.Tensor, ...], int], tuple[torch.Tensor, dict[str, torch.Tensor]]]
+
+
+class TrainingDivergedError(FloatingPointError, ValueError):
+    """Raised when the training loss becomes NaN or infinite."""
+
+
+@dataclass(frozen=True)
+class FitConfig:
+    """Settings of one training phase.
+
+    Parameters
+    ----------
+    n_epochs : int
+        Number of passes over the data.
+    batch_size : int
+        Mini-batch size (capped by the number of samples).
+    lr : float
+        Initial learning rate.
+    optimizer : {"adam", "adamw", "sgd"}, default="adam"
+        Optimizer; SGD uses Nesterov-free momentum 0.9.
+    weight_decay : float, default=0.0
+        L2 penalty (decoupled for AdamW).
+    adam_eps : float, default=1e-8
+        Adam's epsilon.
+    lr_decay_step : int or None, default=None
+        Multiply the learning rate by ``lr_decay_gamma`` every this many epochs.
+    lr_decay_gamma : float, default=1.0
+        Decay factor of the step schedule.
+    lr_min : float, default=0.0
+        Floor of the scheduled learning rate.
+    tol : float or None, default=None
+        Stop when the relative decrease of the epoch loss stays below ``tol`` for
+        ``n_iter_no_change`` epochs. None disables early stopping.
+    n_iter_no_change : int, default=5
+        Patience of early stopping.
+    drop_last : bool, default=False
+        Drop the last incomplete batch (when at least one full batch exists).
+    phase : str, default="train"
+        Name shown in the progress bar, in ``history_`` and in error messages.
+    hint : str, default="lr"
+        Parameter named in the divergence error as the one to change.
+    """
+
+    n_epochs: int
+    batch_size: int
+    lr: float
+    optimizer: str = "adam"
+    weight_decay: float = 0.0
+    adam_eps: float = 1e-8
+    lr_decay_step: int | None = None
+    lr_decay_gamma: float = 1.0
+    lr_min: float = 0.0
+    tol: float | None = None
+    n_iter_no_change: int = 5
+    drop_last: bool = False
+    phase: str = "train"
+    hint: str = "lr"
+
+    def lr_at(self, epoch: int, base_lr: float | None = None) -> float:
+        """Learning rate of ``epoch`` under the step schedule (floored at ``lr_min``)."""
+        lr0 = self.lr if base_lr is None else base_lr
+        if self.lr_decay_step:
+            lr0 = lr0 * self.lr_decay_gamma ** (epoch // self.lr_decay_step)
+        return max(lr0, self.lr_min)
+
+
+def make_optimizer(
+    params: Iterable[torch.nn.Parameter] | Sequence[dict[str, Any]],
+    config: FitConfig,
+    device: torch.device,
+) -> torch.optim.Optimizer:
+    """Build the optimizer named by ``config`` (fused Adam where available)."""
+    name = config.optimizer.lower()
+    if name in ("adam", "adamw"):
+        cls = torch.optim.Adam if name == "adam" else torch.optim.AdamW
+        kwargs: dict[str, Any] = {
+            "lr": config.lr,
+            "eps": config.adam_eps,
+            "weight_decay": config.weight_decay,
+        }
+        if device.type in ("cpu", "cuda"):
+            kwargs["fused"] = True
+        return cls(params, **kwargs)
+    if name == "sgd":
+        return torch.optim.SGD(
+            params, lr=config.lr, momentum=0.9, weight_decay=config.weight_decay
+        )
+    raise ValueError(f"optimizer must be 'adam', 'adamw' or 'sgd', got {config.optimizer!r}.")
+
+
+class _Progress:
+    """A minimal text progress bar on stderr, drawn once per epoch."""
+
+    def __init__(self, total: int, phase: str, verbose: int, stream: TextIO | None = None):
+        self.total = total
+        self.phase = phase
+        self.verbose = verbose
+        self.stream = stream if stream is not None else sys.stderr
+
+    def update(self, epoch: int, loss: float, seconds: float, width: int = 24) -> None:
+        if not self.verbose:
+            return
+        done = int(width * (epoch + 1) / max(self.total, 1))
+        bar = "#" * done + "-" * (width - done)
+        line = (
+            f"[{self.phase}] {epoch + 1:>4}/{self.total} |{bar}| "
+            f"loss {loss:.5g}  {seconds:.2f} s/epoch"
+        )
+        end = "\n" if self.verbose > 1 or epoch + 1 == self.total else ""
+        self.stream.write("\r" + line + end)
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.verbose:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def run_training(
+    module: torch.nn.Module,
+    loss_fn: BatchLoss,
+    data: torch.Tensor | Sequence[torch.Tensor],
+    config: FitConfig,
+    *,
+    generator: torch.Generator,
+    params: Iterable[torch.nn.Parameter] | Sequence[dict[str, Any]] | None = None,
+    verbose: int = 0,
+    on_epoch_start: Callable[[int], None] | None = None,
+    on_epoch_end: Callable[[int, dict[str, float]], None] | None = None,
+) -> list[dict[str, float]]:
+    """Train ``module`` by mini-batch gradient descent on ``loss_fn``.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The module being trained; put in train mode during the loop and eval mode after.
+    loss_fn : callable
+        ``loss_fn(batch, epoch) -> (loss, terms)`` where ``batch`` is a tuple holding the
+        rows of each tensor in ``data`` for the current mini-batch, ``loss`` a scalar tensor
+        and ``terms`` a dict of detached scalar tensors recorded in the history.
+    data : torch.Tensor or sequence of torch.Tensor
+        Tensors with the same first dimension, already on the training device.
+    config : FitConfig
+        Epochs, batch size, optimizer and schedule.
+    generator : torch.Generator
+        CPU generator used to shuffle the data each epoch.
+    params : iterable of parameters or parameter groups, optional
+        What to optimise; defaults to ``module.parameters()``. Groups may set their own
+        ``lr``; the schedule scales every group relative to its initial rate.
+    verbose : int, default=0
+        0 silent; 1 a progress bar; 2 one line per epoch.
+    on_epoch_start, on_epoch_end : callable, optional
+        Hooks called with the epoch index (and, at the end, the epoch's history record,
+        which the hook may extend).
+
+    Returns
+    -------
+    list of dict
+        One record per epoch: ``phase``, ``epoch``, ``loss`` (sample-weighted mean over the
+        epoch), each term of ``terms``, ``lr`` and ``seconds``.
+
+    Raises
+    ------
+    TrainingDivergedError
+        If the loss of an epoch is NaN or infinite.
+    """
+    tensors = (data,) if isinstance(data, torch.Tensor) else tuple(data)
+    n = int(tensors[0].shape[0])
+    device = tensors[0].device
+    batch_size = min(int(config.batch_size), n)
+    # A trailing batch of one sample breaks BatchNorm and carries little signal: drop it.
+    drop_last = config.drop_last or (n % batch_size == 1 and n > batch_size)
+    n_batches = max(n // batch_size if drop_last else -(-n // batch_size), 1)
+    if params is None:
+        params = [p for p in module.parameters() if p.requires_grad]
+    optimizer = make_optimizer(params, config, device)
+    base_lrs = [group["lr"] for group in optimizer.param_groups]
+    history: list[dict[str, float]] = []
+    progress = _Progress(config.n_epochs, config.phase, verbose)
+    best = float("inf")
+    stall = 0
+
+    module.train()
+    try:
+        for epoch in range(config.n_epochs):
+            t0 = time.perf_counter()
+            for group, lr0 in zip(optimizer.param_groups, base_lrs, strict=True):
+                group["lr"] = config.lr_at(epoch, lr0)
+            if on_epoch_start is not None:
+                on_epoch_start(epoch)
+            perm = torch.randperm(n, generator=generator).to(device, non_blocking=True)
+            loss_sum = torch.zeros((), device=device)
+            term_sums: dict[str, torch.Tensor] = {}
+            seen = 0
+            for b in range(n_batches):
+                idx = perm[b * batch_size : (b + 1) * batch_size]
+                batch = tuple(t.index_select(0, idx) for t in tensors)
+                loss, terms = loss_fn(batch, epoch)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                size = idx.shape[0]
+                seen += size
+                loss_sum += loss.detach() * size
+                for key, value in terms.items():
+                    term_sums[key] = term_sums.get(key, 0.0) + value.detach() * size
+            keys = list(term_sums)
+            values = torch.stack([loss_sum, *(term_sums[k] for k in keys)]).div_(seen).tolist()
+            record: dict[str, Any] = {"phase": config.phase, "epoch": epoch, "loss": values[0]}
+            record.update(zip(keys, values[1:], strict=True))
+            record["lr"] = optimizer.param_groups[0]["lr"]
+            if not all(map(_finite, values)):
+                bad = [k for k, v in zip(["loss", *keys], values, strict=True) if not _finite(v)]
+                raise TrainingDivergedError(
+                    f"Training diverged in phase {config.phase!r} at epoch {epoch}: the "
+                    f"{', '.join(bad)} became NaN or infinite. Lower the learning rate "
+                    f"(parameter {config.hint!r}, now {config.lr:g}), check the input scaling, "
+                    "or change the random_state."
+                )
+            record["seconds"] = time.perf_counter() - t0
+            if on_epoch_end is not None:
+                on_epoch_end(epoch, record)
+            history.append(record)
+            progress.update(epoch, record["loss"], record["seconds"])
+            if config.tol is not None:
+                if record["loss"] < best - config.tol * abs(best):
+                    stall = 0
+                else:
+                    stall += 1
+                best = min(best, record["loss"])
+                if stall >= config.n_iter_no_change:
+                    break
+    finally:
+        module.eval()
+    return history
+
+
+def _finite(value: float) -> bool:
+    return value == value and value not in (float("inf"), float("-inf"))

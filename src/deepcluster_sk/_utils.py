@@ -1,0 +1,160 @@
+"""Device resolution, seeding, shapes and tensor conversion shared by every estimator."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import torch
+
+__all__ = [
+    "as_tensor",
+    "draw_seed",
+    "make_generator",
+    "resolve_device",
+    "resolve_image_shape",
+    "seeded_torch",
+]
+
+
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    """Turn the ``device`` parameter into a :class:`torch.device`.
+
+    Parameters
+    ----------
+    device : {"auto", "cpu", "cuda"}, str, torch.device or None
+        ``"auto"`` (or None) picks CUDA when a GPU is visible and the CPU otherwise.
+        Any string torch understands (``"cuda:1"``) or a :class:`torch.device` is accepted.
+
+    Returns
+    -------
+    torch.device
+        The resolved device.
+
+    Raises
+    ------
+    ValueError
+        If the string is not a device torch knows, or CUDA is requested without a GPU.
+    """
+    if device is None or (isinstance(device, str) and device == "auto"):
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if isinstance(device, torch.device):
+        resolved = device
+    elif isinstance(device, str):
+        try:
+            resolved = torch.device(device)
+        except RuntimeError as exc:
+            raise ValueError(
+                f"device={device!r} is not a valid device; use 'auto', 'cpu', 'cuda' or 'cuda:N'."
+            ) from exc
+    else:
+        raise TypeError(
+            f"device must be 'auto', a string or a torch.device, got {type(device).__name__}."
+        )
+    if resolved.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"device={device!r} was requested but no CUDA GPU is available; "
+                "use device='cpu' or device='auto'."
+            )
+        if resolved.index is not None and resolved.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device={device!r} but only {torch.cuda.device_count()} CUDA device(s) exist."
+            )
+    elif resolved.type not in ("cpu", "mps"):
+        raise ValueError(f"device={device!r}: unsupported device type {resolved.type!r}.")
+    return resolved
+
+
+def inference_device(device: torch.device | None) -> torch.device:
+    """Device to run inference on: the fitted one, or the CPU when it is gone.
+
+    A model fitted on a GPU and unpickled on a CPU-only machine predicts on the CPU.
+    """
+    if device is None:
+        return torch.device("cpu")
+    if device.type == "cuda" and not torch.cuda.is_available():
+        return torch.device("cpu")
+    return device
+
+
+def draw_seed(rng: np.random.RandomState) -> int:
+    """Draw a 31-bit integer seed from a numpy ``RandomState``."""
+    return int(rng.randint(0, 2**31 - 1))
+
+
+def make_generator(seed: int, device: torch.device | str = "cpu") -> torch.Generator:
+    """A local :class:`torch.Generator` on ``device`` seeded with ``seed``.
+
+    The global torch random state is never touched.
+    """
+    gen = torch.Generator(device=device)
+    gen.manual_seed(int(seed))
+    return gen
+
+
+@contextlib.contextmanager
+def seeded_torch(seed: int) -> Iterator[None]:
+    """Run a block with torch's CPU RNG seeded, restoring the caller's RNG state afterwards.
+
+    Used only around module construction, where ``torch.nn`` initialisers draw from the
+    default generator; the user's global state is left exactly as it was.
+    """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(seed))
+        yield
+
+
+def as_tensor(X: np.ndarray, device: torch.device) -> torch.Tensor:
+    """Convert a float32 array to a contiguous tensor on ``device`` (no copy on CPU)."""
+    return torch.as_tensor(np.ascontiguousarray(X, dtype=np.float32), device=device)
+
+
+def resolve_image_shape(
+    input_shape: Sequence[int] | None, n_features: int, *, param: str = "input_shape"
+) -> tuple[int, int, int]:
+    """Check or infer the ``(channels, height, width)`` shape of flattened image rows.
+
+    Parameters
+    ----------
+    input_shape : sequence of int or None
+        ``(C, H, W)``, ``(H, W)`` (one channel) or None to infer a square single-channel
+        image from ``n_features``.
+    n_features : int
+        Number of columns of ``X``.
+    param : str, default="input_shape"
+        Parameter name used in error messages.
+
+    Returns
+    -------
+    tuple of int
+        ``(C, H, W)`` with ``C * H * W == n_features``.
+
+    Raises
+    ------
+    ValueError
+        When the shape cannot be inferred or does not match ``n_features``.
+    """
+    if input_shape is None:
+        side = math.isqrt(n_features)
+        if side * side != n_features:
+            raise ValueError(
+                f"Cannot infer a square single-channel image from n_features={n_features}; "
+                f"pass {param}=(channels, height, width) whose product is {n_features}."
+            )
+        return (1, side, side)
+    shape = tuple(int(s) for s in input_shape)
+    if len(shape) == 2:
+        shape = (1, *shape)
+    if len(shape) != 3 or any(s < 1 for s in shape):
+        raise ValueError(
+            f"{param} must be (channels, height, width) of positive ints, got {input_shape!r}."
+        )
+    if math.prod(shape) != n_features:
+        raise ValueError(
+            f"{param}={shape} holds {math.prod(shape)} values per sample but X has "
+            f"n_features={n_features}."
+        )
+    return shape  # type: ignore[return-value]
