@@ -38,9 +38,9 @@ class AEGMM(AutoencoderClusterer):
         Encoder channels of the convolutional architecture.
     latent_dim : int, default=10
         Size of the code.
-    input_shape : tuple of int or None, default=None
+    input_shape : tuple of int, "1d" or None, default=None
         ``(channels, height, width)`` of each row for ``architecture="conv"``; None infers a
-        square single-channel image.
+        square single-channel image; ``"1d"`` treats rows as one-channel 1-D signals.
     loss : {"mse", "bce"}, default="mse"
         Reconstruction loss; ``"bce"`` needs data in [0, 1].
     n_epochs : int, default=50
@@ -104,7 +104,7 @@ class AEGMM(AutoencoderClusterer):
         "hidden_dims": ["array-like"],
         "channels": ["array-like"],
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
-        "input_shape": ["array-like", None],
+        "input_shape": ["array-like", StrOptions({"1d"}), None],
         "loss": [StrOptions({"mse", "bce"})],
         "covariance_type": [StrOptions({"full", "tied", "diag", "spherical"})],
         "gmm_max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -119,7 +119,7 @@ class AEGMM(AutoencoderClusterer):
         hidden_dims: Sequence[int] = (500, 500, 2000),
         channels: Sequence[int] = (32, 64, 128),
         latent_dim: int = 10,
-        input_shape: Sequence[int] | None = None,
+        input_shape: Sequence[int] | str | None = None,
         loss: str = "mse",
         n_epochs: int = 50,
         batch_size: int = 256,
@@ -183,6 +183,11 @@ class AEGMM(AutoencoderClusterer):
     def _predict_latent(self, Z: np.ndarray) -> np.ndarray:
         return self.gmm_.predict(Z)
 
+    def _head_call(self, method: str, X: Any) -> Any:
+        """Validate ``X``, encode it and call ``gmm_.<method>`` on the codes."""
+        Z = self._checked_latent(X)
+        return getattr(self.gmm_, method)(Z)
+
     def predict_proba(self, X: Any) -> np.ndarray:
         """Posterior probability of each mixture component.
 
@@ -196,7 +201,7 @@ class AEGMM(AutoencoderClusterer):
         proba : ndarray of shape (n_samples, n_clusters)
             Responsibilities; rows sum to 1.
         """
-        return self.gmm_.predict_proba(self._checked_latent(X))
+        return self._head_call("predict_proba", X)
 
     def score_samples(self, X: Any) -> np.ndarray:
         """Log-likelihood of each sample's code under the mixture.
@@ -210,7 +215,7 @@ class AEGMM(AutoencoderClusterer):
         -------
         log_prob : ndarray of shape (n_samples,)
         """
-        return self.gmm_.score_samples(self._checked_latent(X))
+        return self._head_call("score_samples", X)
 
     def score(self, X: Any, y: Any = None) -> float:
         """Mean log-likelihood of the codes of ``X`` under the mixture (higher is better).
@@ -226,7 +231,7 @@ class AEGMM(AutoencoderClusterer):
         -------
         float
         """
-        return float(self.gmm_.score(self._checked_latent(X)))
+        return float(self._head_call("score", X))
 
     def bic(self, X: Any) -> float:
         """Bayesian information criterion of the mixture on the codes of ``X`` (lower is better).
@@ -240,7 +245,7 @@ class AEGMM(AutoencoderClusterer):
         -------
         float
         """
-        return float(self.gmm_.bic(self._checked_latent(X)))
+        return float(self._head_call("bic", X))
 
     def aic(self, X: Any) -> float:
         """Akaike information criterion of the mixture on the codes of ``X`` (lower is better).
@@ -254,4 +259,4 @@ class AEGMM(AutoencoderClusterer):
         -------
         float
         """
-        return float(self.gmm_.aic(self._checked_latent(X)))
+        return float(self._head_call("aic", X))

@@ -22,7 +22,6 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._training import FitConfig, run_training
-from .nn.losses import reconstruction_loss
 from ._utils import (
     as_tensor,
     draw_seed,
@@ -32,6 +31,7 @@ from ._utils import (
     resolve_image_shape,
     seeded_torch,
 )
+from .nn.losses import reconstruction_loss
 
 __all__ = ["AutoencoderClusterer", "BaseDeepClusterer"]
 
@@ -84,7 +84,7 @@ class BaseDeepClusterer(
     inference_batch_size: int = 4096
 
     # ------------------------------------------------------------------ hooks
-    def _check_input(self, X: np.ndarray) -> None:  # noqa: B027 (optional hook)
+    def _check_input(self, X: np.ndarray) -> None:
         """Data-dependent checks run in ``fit`` after validation (optional hook)."""
 
     @abstractmethod
@@ -212,8 +212,9 @@ class BaseDeepClusterer(
             for start in range(0, X.shape[0], bs):
                 chunk = X[start : start + bs]
                 xb = chunk.to(device) if torch.is_tensor(chunk) else as_tensor(chunk, device)
-                outputs.append(fn(xb).float().cpu().numpy())
-        return np.concatenate(outputs, axis=0)
+                outputs.append(fn(xb).cpu().numpy())
+        # float64 for the scikit-learn heads (EM, k-means, PCA accumulate in double).
+        return np.concatenate(outputs, axis=0).astype(np.float64)
 
     def _latent(self, X: np.ndarray | torch.Tensor) -> np.ndarray:
         return self._map_batches(self._encode, X)

@@ -37,7 +37,7 @@ class ConvAEKMeans(AutoencoderClusterer):
     latent_dim : int or None, default=None
         With an int, a fully connected bottleneck of that size follows the convolutions.
         None uses the flattened last feature map as the code (the paper's recipe).
-    input_shape : tuple of int or None, default=None
+    input_shape : tuple of int, "1d" or None, default=None
         ``(channels, height, width)`` of each row; None infers a square one-channel image.
     n_components : int, default=50
         PCA components (capped by the number of samples and the code size).
@@ -100,7 +100,7 @@ class ConvAEKMeans(AutoencoderClusterer):
         **AutoencoderClusterer._parameter_constraints,
         "channels": ["array-like"],
         "latent_dim": [Interval(Integral, 1, None, closed="left"), None],
-        "input_shape": ["array-like", None],
+        "input_shape": ["array-like", StrOptions({"1d"}), None],
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "loss": [StrOptions({"bce", "mse"})],
         "kmeans_n_init": [Interval(Integral, 1, None, closed="left")],
@@ -112,7 +112,7 @@ class ConvAEKMeans(AutoencoderClusterer):
         *,
         channels: Sequence[int] = (32, 64, 128),
         latent_dim: int | None = None,
-        input_shape: Sequence[int] | None = None,
+        input_shape: Sequence[int] | str | None = None,
         n_components: int = 50,
         loss: str = "bce",
         n_epochs: int = 50,

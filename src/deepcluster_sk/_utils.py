@@ -113,15 +113,16 @@ def as_tensor(X: np.ndarray, device: torch.device) -> torch.Tensor:
 
 
 def resolve_image_shape(
-    input_shape: Sequence[int] | None, n_features: int, *, param: str = "input_shape"
+    input_shape: Sequence[int] | str | None, n_features: int, *, param: str = "input_shape"
 ) -> tuple[int, int, int]:
     """Check or infer the ``(channels, height, width)`` shape of flattened image rows.
 
     Parameters
     ----------
-    input_shape : sequence of int or None
-        ``(C, H, W)``, ``(H, W)`` (one channel) or None to infer a square single-channel
-        image from ``n_features``.
+    input_shape : sequence of int, "1d" or None
+        ``(C, H, W)``, ``(H, W)`` (one channel), ``"1d"`` to treat each row as a
+        one-channel 1-D signal ``(1, 1, n_features)``, or None to infer a square
+        single-channel image from ``n_features``.
     n_features : int
         Number of columns of ``X``.
     param : str, default="input_shape"
@@ -145,6 +146,10 @@ def resolve_image_shape(
                 f"pass {param}=(channels, height, width) whose product is {n_features}."
             )
         return (1, side, side)
+    if isinstance(input_shape, str):
+        if input_shape != "1d":
+            raise ValueError(f"{param} must be a shape tuple, '1d' or None, got {input_shape!r}.")
+        return (1, 1, n_features)
     shape = tuple(int(s) for s in input_shape)
     if len(shape) == 2:
         shape = (1, *shape)

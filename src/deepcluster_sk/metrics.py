@@ -273,7 +273,8 @@ def wasserstein_distance_diag(
     -------
     distance : ndarray or torch.Tensor of shape (...) or (N, M)
         W2² ≥ 0. A torch tensor (differentiable, with the inputs' floating dtype and device) if
-        any input is a torch tensor, otherwise a float64 ndarray.
+        any input is a torch tensor, otherwise a float64 ndarray (a ``np.float64`` scalar when the
+        inputs are 1-D).
 
     Raises
     ------

@@ -8,6 +8,7 @@ outputs (logits for Bernoulli/BCE data), so losses can use the numerically stabl
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import torch
@@ -31,7 +32,7 @@ def mlp(sizes: Sequence[int], *, final_activation: bool = False) -> nn.Sequentia
     torch.nn.Sequential
     """
     layers: list[nn.Module] = []
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+    for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
         layers.append(nn.Linear(n_in, n_out))
         if i < len(sizes) - 2 or final_activation:
             layers.append(nn.ReLU())

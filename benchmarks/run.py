@@ -1,0 +1,55 @@
+"""Fit a named estimator on a named data set and write one JSON result file.
+
+Examples::
+
+    python benchmarks/run.py AEGMM mnist --seed 0 --data ../shared/data
+    python benchmarks/run.py ConvAEKMeans mnist-test --params '{"n_epochs": 20}' --seed 1
+    python benchmarks/run.py AEGMM mnist-train --eval-dataset mnist-test
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from deepcluster_sk._benchmark import DATASETS, ESTIMATORS, run_benchmark
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("estimator", choices=ESTIMATORS)
+    parser.add_argument("dataset", choices=DATASETS)
+    parser.add_argument("--params", default="{}", help="constructor parameters as JSON")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--n-samples", type=int, default=None, help="random subset size")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--data", default=None, help="folder holding mnist.npz / usps.npz")
+    parser.add_argument("--eval-dataset", default=None, choices=DATASETS)
+    parser.add_argument("--tag", default=None)
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    args = parser.parse_args(argv)
+    record = run_benchmark(
+        args.estimator,
+        args.dataset,
+        params=json.loads(args.params),
+        seed=args.seed,
+        n_samples=args.n_samples,
+        device=args.device,
+        data_path=args.data,
+        eval_dataset=args.eval_dataset,
+        out_dir=args.out,
+        tag=args.tag,
+    )
+    summary = {k: record[k] for k in ("estimator", "dataset", "n_samples", "seed", "device")}
+    summary.update(record["metrics"])
+    summary["fit_seconds"] = record["fit_seconds"]
+    summary["seconds_per_epoch"] = record["seconds_per_epoch"]
+    if "test_metrics" in record:
+        summary["test_metrics"] = record["test_metrics"]
+    print(json.dumps(summary, indent=2))
+    print(f"wrote {record['path']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,277 @@
+"""Benchmark runner: fit a named estimator on a named data set and write one JSON result.
+
+Used by ``benchmarks/run.py`` (and later by the command line). Every result file holds the
+estimator, data set, sample count, seed, parameters, metrics (``acc``, ``nmi``, ``ari`` and
+more), timings, peak memory and the machine it ran on.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import platform
+import re
+import resource
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sklearn
+import torch
+from sklearn.metrics import (
+    adjusted_rand_score,
+    normalized_mutual_info_score,
+    silhouette_score,
+    v_measure_score,
+)
+
+from ._utils import resolve_device
+
+__all__ = [
+    "ESTIMATORS",
+    "clustering_metrics",
+    "load_benchmark_data",
+    "machine_info",
+    "run_benchmark",
+    "write_result",
+]
+
+
+def _estimators() -> dict[str, type]:
+    from . import AEGMM, ConvAEKMeans
+
+    found: dict[str, type] = {"AEGMM": AEGMM, "ConvAEKMeans": ConvAEKMeans}
+    try:
+        from . import DVAEClusterer  # type: ignore[attr-defined]
+
+        found["DVAEClusterer"] = DVAEClusterer
+    except ImportError:
+        pass
+    return found
+
+
+ESTIMATORS = ("AEGMM", "ConvAEKMeans", "DVAEClusterer")
+
+DATASETS = ("mnist", "mnist-train", "mnist-test", "usps", "digits", "blobs")
+
+
+def load_benchmark_data(
+    name: str, data_path: str | None = None
+) -> tuple[np.ndarray, np.ndarray, tuple[int, int, int] | None]:
+    """Load a benchmark data set by name.
+
+    Parameters
+    ----------
+    name : {"mnist", "mnist-train", "mnist-test", "usps", "digits", "blobs"}
+        ``mnist`` is all 70,000 images; ``digits`` is scikit-learn's bundled 8x8 digits
+        scaled to [0, 1]; ``blobs`` is a synthetic 10-cluster, 50-feature set.
+    data_path : str, optional
+        Folder or file with ``mnist.npz`` / ``usps.npz``.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features), float32
+    y : ndarray of shape (n_samples,)
+    image_shape : tuple of int or None
+    """
+    from .datasets import load_mnist, load_usps
+
+    if name.startswith("mnist"):
+        split = {"mnist": "all", "mnist-train": "train", "mnist-test": "test"}[name]
+        X, y = load_mnist(data_path, split=split, return_X_y=True, download=False)
+        return X, y, (1, 28, 28)
+    if name == "usps":
+        X, y = load_usps(data_path, return_X_y=True)
+        return X, y, (1, 16, 16)
+    if name == "digits":
+        from sklearn.datasets import load_digits
+
+        X, y = load_digits(return_X_y=True)
+        return (X / 16.0).astype(np.float32), y, (1, 8, 8)
+    if name == "blobs":
+        from sklearn.datasets import make_blobs
+
+        X, y = make_blobs(5000, n_features=50, centers=10, random_state=0)
+        return X.astype(np.float32), y, None
+    raise ValueError(f"Unknown dataset {name!r}; choose from {DATASETS}.")
+
+
+def clustering_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
+    """ACC (Hungarian), NMI (arithmetic and max normalisation), ARI and v-measure."""
+    from .metrics import cluster_accuracy
+
+    return {
+        "acc": float(cluster_accuracy(y_true, y_pred)),
+        "nmi": float(normalized_mutual_info_score(y_true, y_pred)),
+        "nmi_max": float(normalized_mutual_info_score(y_true, y_pred, average_method="max")),
+        "ari": float(adjusted_rand_score(y_true, y_pred)),
+        "v_measure": float(v_measure_score(y_true, y_pred)),
+    }
+
+
+def _cpu_model() -> str:
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor() or platform.machine()
+    match = re.search(r"model name\s*:\s*(.+)", text)
+    return match.group(1).strip() if match else platform.machine()
+
+
+def machine_info(device: torch.device) -> dict[str, Any]:
+    """Versions, CPU, thread count, device and date for a result file."""
+    info: dict[str, Any] = {
+        "device": str(device),
+        "torch_version": torch.__version__,
+        "numpy_version": np.__version__,
+        "sklearn_version": sklearn.__version__,
+        "python_version": platform.python_version(),
+        "cpu": _cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "threads": torch.get_num_threads(),
+        "platform": platform.platform(),
+        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    if device.type == "cuda":
+        info["gpu"] = torch.cuda.get_device_name(device)
+    return info
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def write_result(result: dict[str, Any], out_dir: str | os.PathLike, stem: str) -> Path:
+    """Write ``result`` as ``<out_dir>/<stem>_<UTC timestamp>.json`` and return the path."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    path = out / f"{stem}_{stamp}.json"
+    path.write_text(json.dumps(result, indent=2, default=_json_default) + "\n")
+    return path
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (np.integer, np.floating)):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (tuple, set)):
+        return list(value)
+    return str(value)
+
+
+def run_benchmark(
+    estimator: str,
+    dataset: str,
+    *,
+    params: dict[str, Any] | None = None,
+    seed: int = 0,
+    n_samples: int | None = None,
+    device: str = "auto",
+    data_path: str | None = None,
+    eval_dataset: str | None = None,
+    silhouette_samples: int = 10000,
+    out_dir: str | os.PathLike | None = None,
+    tag: str | None = None,
+) -> dict[str, Any]:
+    """Fit ``estimator`` on ``dataset`` and return (and optionally write) the result record.
+
+    Parameters
+    ----------
+    estimator : str
+        Class name: ``"AEGMM"``, ``"ConvAEKMeans"`` or ``"DVAEClusterer"``.
+    dataset : str
+        Name understood by :func:`load_benchmark_data`.
+    params : dict, optional
+        Constructor parameters; ``random_state`` and ``device`` are set from ``seed`` and
+        ``device``. Image estimators get the data set's ``input_shape`` unless given.
+    seed : int, default=0
+        ``random_state`` of the estimator and of the subset draw.
+    n_samples : int, optional
+        Fit on a random subset of this size (stratification-free, seeded).
+    device : str, default="auto"
+        Training device.
+    data_path : str, optional
+        Where ``mnist.npz`` / ``usps.npz`` live.
+    eval_dataset : str, optional
+        A second data set labelled with ``predict`` after fitting (e.g. fit on
+        ``mnist-train``, evaluate on ``mnist-test``); its metrics go under ``test_metrics``.
+    silhouette_samples : int, default=10000
+        Sample size of the silhouette score on ``transform(X)`` (0 to skip).
+    out_dir : path, optional
+        Folder to write the JSON file to.
+    tag : str, optional
+        Extra label stored in the record and the file name.
+
+    Returns
+    -------
+    dict
+        The result record.
+    """
+    classes = _estimators()
+    if estimator not in classes:
+        raise ValueError(f"Unknown estimator {estimator!r}; available: {sorted(classes)}.")
+    X, y, image_shape = load_benchmark_data(dataset, data_path)
+    if n_samples is not None and n_samples < X.shape[0]:
+        idx = np.random.RandomState(seed).choice(X.shape[0], n_samples, replace=False)
+        X, y = X[idx], y[idx]
+    params = dict(params or {})
+    params.setdefault("random_state", seed)
+    params.setdefault("device", device)
+    cls = classes[estimator]
+    if "input_shape" in cls().get_params() and image_shape is not None:
+        params.setdefault("input_shape", image_shape)
+    est = cls(**params)
+    resolved = resolve_device(params["device"])
+    if resolved.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(resolved)
+
+    t0 = time.perf_counter()
+    labels = est.fit_predict(X)
+    fit_seconds = time.perf_counter() - t0
+
+    history = list(getattr(est, "history_", []))
+    epoch_seconds = [r["seconds"] for r in history if "seconds" in r]
+    train_seconds = float(sum(epoch_seconds))
+    metrics = clustering_metrics(y, labels)
+    if silhouette_samples:
+        Z = est.transform(X)
+        size = min(silhouette_samples, X.shape[0])
+        if len(np.unique(labels)) > 1:
+            metrics["silhouette"] = float(
+                silhouette_score(Z, labels, sample_size=size, random_state=seed)
+            )
+    record: dict[str, Any] = {
+        "estimator": estimator,
+        "dataset": dataset,
+        "n_samples": int(X.shape[0]),
+        "seed": seed,
+        "tag": tag,
+        "params": est.get_params(),
+        "metrics": metrics,
+        "fit_seconds": round(fit_seconds, 3),
+        "train_seconds": round(train_seconds, 3),
+        "n_epochs_run": len(epoch_seconds),
+        "seconds_per_epoch": (
+            round(train_seconds / len(epoch_seconds), 4) if epoch_seconds else None
+        ),
+        "samples_per_second": (
+            round(X.shape[0] * len(epoch_seconds) / train_seconds, 1) if train_seconds else None
+        ),
+        "peak_rss_mb": round(_peak_rss_mb(), 1),
+        "history": history,
+    }
+    if eval_dataset is not None:
+        X_test, y_test, _ = load_benchmark_data(eval_dataset, data_path)
+        record["eval_dataset"] = eval_dataset
+        record["test_metrics"] = clustering_metrics(y_test, est.predict(X_test))
+    record.update(machine_info(resolved))
+    if resolved.type == "cuda":
+        record["peak_gpu_mb"] = round(torch.cuda.max_memory_allocated(resolved) / 2**20, 1)
+    if out_dir is not None:
+        stem = f"{estimator}_{dataset}_n{X.shape[0]}_seed{seed}" + (f"_{tag}" if tag else "")
+        record["path"] = str(write_result(record, out_dir, stem))
+    return record

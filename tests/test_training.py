@@ -1,0 +1,121 @@
+"""The training engine: loss decreases, reproducibility, NaN guard, schedule, verbosity."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from deepcluster_sk._training import FitConfig, TrainingDivergedError, run_training
+from deepcluster_sk._utils import make_generator, seeded_torch
+
+
+def _toy(seed: int = 0):
+    rng = np.random.RandomState(seed)
+    X = torch.from_numpy(rng.randn(300, 5).astype(np.float32))
+    w = torch.from_numpy(rng.randn(5, 1).astype(np.float32))
+    y = X @ w + 0.01 * torch.from_numpy(rng.randn(300, 1).astype(np.float32))
+    return X, y
+
+
+def _fit(seed=0, n_epochs=20, **cfg):
+    X, y = _toy()
+    with seeded_torch(seed):
+        model = torch.nn.Linear(5, 1)
+
+    def loss_fn(batch, epoch):
+        xb, yb = batch
+        loss = torch.nn.functional.mse_loss(model(xb), yb)
+        return loss, {"mse": loss.detach()}
+
+    config = FitConfig(n_epochs=n_epochs, batch_size=32, lr=cfg.pop("lr", 0.05), **cfg)
+    hist = run_training(model, loss_fn, (X, y), config, generator=make_generator(seed))
+    return model, hist
+
+
+def test_loss_decreases_and_history_records():
+    _, hist = _fit()
+    assert len(hist) == 20
+    assert hist[-1]["loss"] < 0.05 * hist[0]["loss"]
+    assert {"phase", "epoch", "loss", "mse", "lr", "seconds"} <= set(hist[0])
+    assert hist[0]["mse"] == pytest.approx(hist[0]["loss"])
+
+
+def test_same_seed_same_result_and_global_rng_untouched():
+    torch.manual_seed(123)
+    before = torch.random.get_rng_state().clone()
+    m1, h1 = _fit(seed=3)
+    m2, h2 = _fit(seed=3)
+    assert torch.equal(torch.random.get_rng_state(), before)
+    assert torch.equal(m1.weight, m2.weight)
+    assert [r["loss"] for r in h1] == [r["loss"] for r in h2]
+    m3, _ = _fit(seed=4)
+    assert not torch.equal(m1.weight, m3.weight)
+
+
+def test_nan_loss_raises_clear_error():
+    X, _ = _toy()
+    model = torch.nn.Linear(5, 1)
+
+    def loss_fn(batch, epoch):
+        out = model(batch[0]).sum()
+        return out * (float("nan") if epoch == 2 else 1.0), {}
+
+    config = FitConfig(n_epochs=5, batch_size=64, lr=1e-3, hint="lr")
+    with pytest.raises(TrainingDivergedError, match=r"epoch 2.*'lr'"):
+        run_training(model, loss_fn, X, config, generator=make_generator(0))
+    assert issubclass(TrainingDivergedError, ValueError)
+
+
+def test_step_schedule_and_floor():
+    config = FitConfig(n_epochs=1, batch_size=1, lr=0.002, lr_decay_step=10,
+                       lr_decay_gamma=0.9, lr_min=2e-4)
+    assert config.lr_at(0) == pytest.approx(0.002)
+    assert config.lr_at(9) == pytest.approx(0.002)
+    assert config.lr_at(10) == pytest.approx(0.0018)
+    assert config.lr_at(1000) == pytest.approx(2e-4)
+    _, hist = _fit(n_epochs=12, lr_decay_step=5, lr_decay_gamma=0.5)
+    assert [r["lr"] for r in hist][::5] == pytest.approx([0.05, 0.025, 0.0125])
+
+
+def test_early_stopping_on_tolerance():
+    _, hist = _fit(n_epochs=200, tol=0.5, n_iter_no_change=2)
+    assert len(hist) < 200
+
+
+def test_verbose_zero_prints_nothing_and_verbose_one_draws_bar(capsys):
+    X, y = _toy()
+    model = torch.nn.Linear(5, 1)
+
+    def loss_fn(batch, epoch):
+        return torch.nn.functional.mse_loss(model(batch[0]), batch[1]), {}
+
+    config = FitConfig(n_epochs=3, batch_size=50, lr=0.01, phase="pretrain")
+    run_training(model, loss_fn, (X, y), config, generator=make_generator(0), verbose=0)
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+    run_training(model, loss_fn, (X, y), config, generator=make_generator(0), verbose=1)
+    err = capsys.readouterr().err
+    assert "[pretrain]" in err and "3/3" in err and "s/epoch" in err
+
+
+def test_trailing_singleton_batch_is_dropped():
+    """n % batch_size == 1 would give BatchNorm a batch of one: the engine drops it."""
+    X = torch.randn(65, 4)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.BatchNorm1d(3))
+
+    def loss_fn(batch, epoch):
+        return model(batch[0]).square().mean(), {}
+
+    config = FitConfig(n_epochs=2, batch_size=32, lr=1e-3)
+    hist = run_training(model, loss_fn, X, config, generator=make_generator(0))
+    assert len(hist) == 2
+
+
+def test_unknown_optimizer():
+    X, _ = _toy()
+    model = torch.nn.Linear(5, 1)
+    config = FitConfig(n_epochs=1, batch_size=10, lr=1e-3, optimizer="rmsprop")
+    with pytest.raises(ValueError, match="optimizer"):
+        run_training(model, lambda b, e: (model(b[0]).sum(), {}), X, config,
+                     generator=make_generator(0))
