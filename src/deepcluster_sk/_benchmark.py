@@ -40,16 +40,9 @@ __all__ = [
 
 
 def _estimators() -> dict[str, type]:
-    from . import AEGMM, ConvAEKMeans
+    from . import AEGMM, ConvAEKMeans, DVAEClusterer
 
-    found: dict[str, type] = {"AEGMM": AEGMM, "ConvAEKMeans": ConvAEKMeans}
-    try:
-        from . import DVAEClusterer  # type: ignore[attr-defined]
-
-        found["DVAEClusterer"] = DVAEClusterer
-    except ImportError:
-        pass
-    return found
+    return {"AEGMM": AEGMM, "ConvAEKMeans": ConvAEKMeans, "DVAEClusterer": DVAEClusterer}
 
 
 ESTIMATORS = ("AEGMM", "ConvAEKMeans", "DVAEClusterer")

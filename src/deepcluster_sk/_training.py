@@ -131,12 +131,11 @@ class _Progress:
             f"[{self.phase}] {epoch + 1:>4}/{self.total} |{bar}| "
             f"loss {loss:.5g}  {seconds:.2f} s/epoch"
         )
-        end = "\n" if self.verbose > 1 or epoch + 1 == self.total else ""
-        self.stream.write("\r" + line + end)
+        self.stream.write(line + "\n" if self.verbose > 1 else "\r" + line)
         self.stream.flush()
 
-    def close(self) -> None:
-        if self.verbose:
+    def close(self, n_done: int) -> None:
+        if self.verbose == 1 and n_done:
             self.stream.write("\n")
             self.stream.flush()
 
@@ -151,7 +150,7 @@ def run_training(
     params: Iterable[torch.nn.Parameter] | Sequence[dict[str, Any]] | None = None,
     verbose: int = 0,
     on_epoch_start: Callable[[int], None] | None = None,
-    on_epoch_end: Callable[[int, dict[str, float]], None] | None = None,
+    on_epoch_end: Callable[[int, dict[str, Any]], bool | None] | None = None,
 ) -> list[dict[str, float]]:
     """Train ``module`` by mini-batch gradient descent on ``loss_fn``.
 
@@ -176,7 +175,7 @@ def run_training(
         0 silent; 1 a progress bar; 2 one line per epoch.
     on_epoch_start, on_epoch_end : callable, optional
         Hooks called with the epoch index (and, at the end, the epoch's history record,
-        which the hook may extend).
+        which the hook may extend). ``on_epoch_end`` returning True stops training.
 
     Returns
     -------
@@ -243,10 +242,11 @@ def run_training(
                     "or change the random_state."
                 )
             record["seconds"] = time.perf_counter() - t0
-            if on_epoch_end is not None:
-                on_epoch_end(epoch, record)
+            stop = bool(on_epoch_end(epoch, record)) if on_epoch_end is not None else False
             history.append(record)
             progress.update(epoch, record["loss"], record["seconds"])
+            if stop:
+                break
             if config.tol is not None:
                 if record["loss"] < best - config.tol * abs(best):
                     stall = 0
@@ -257,6 +257,7 @@ def run_training(
                     break
     finally:
         module.eval()
+        progress.close(len(history))
     return history
 
 

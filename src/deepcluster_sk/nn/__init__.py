@@ -2,5 +2,15 @@
 
 from .autoencoders import ConvAutoencoder, DenseAutoencoder, mlp
 from .losses import reconstruction_loss
+from .vade import GMMPriorVAE, component_kl, gmm_log_posterior, negative_elbo_terms
 
-__all__ = ["ConvAutoencoder", "DenseAutoencoder", "mlp", "reconstruction_loss"]
+__all__ = [
+    "ConvAutoencoder",
+    "DenseAutoencoder",
+    "GMMPriorVAE",
+    "component_kl",
+    "gmm_log_posterior",
+    "mlp",
+    "negative_elbo_terms",
+    "reconstruction_loss",
+]

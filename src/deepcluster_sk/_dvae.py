@@ -1,0 +1,583 @@
+"""DVAEClusterer: GMM-prior VAE + classifier q(c|z) + Wasserstein similarity loss."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.cluster import KMeans
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from ._base import BaseDeepClusterer
+from ._utils import as_tensor, draw_seed, inference_device, make_generator
+from .metrics import wasserstein_similarity_loss
+from .nn.vade import GMMPriorVAE, gmm_log_posterior, negative_elbo_terms, reconstruction_nll
+
+__all__ = ["DVAEClusterer"]
+
+
+def _voronoi_init(
+    classifier: torch.nn.Module, centers: np.ndarray, variance: float, codes: torch.Tensor
+) -> None:
+    """Set a fresh classifier to the k-means (nearest-centre) rule, softened by ``variance``.
+
+    The logits ``(c_k . z - |c_k|^2 / 2) / variance`` are the log-posterior of an isotropic,
+    equal-weight Gaussian mixture at the k-means centres: their argmax is the k-means label.
+    For the two-layer classifier (C < 10) the first layer carries these logits shifted to be
+    positive on the training codes (so the ReLU is the identity there) and the second layer
+    is the identity.
+    """
+    c = torch.as_tensor(centers, dtype=torch.float32, device=codes.device)
+    weight = c / variance
+    bias = -0.5 * c.square().sum(1) / variance
+    layers = [m for m in classifier.modules() if isinstance(m, torch.nn.Linear)]
+    with torch.no_grad():
+        layers[0].weight.copy_(weight)
+        layers[0].bias.copy_(bias)
+        if len(layers) > 1:
+            shift = float((-(codes @ weight.T + bias).min()).clamp(min=0.0)) + 1.0
+            layers[0].bias.add_(shift)
+            layers[1].weight.copy_(torch.eye(c.shape[0], device=codes.device))
+            layers[1].bias.fill_(-shift)
+
+
+class DVAEClusterer(BaseDeepClusterer):
+    """Deep clustering with a GMM-prior VAE, a classifier and a similarity loss (DVAE).
+
+    Training has three phases (``shared/DVAE_SPEC.md`` §3):
+
+    1. autoencoder pretraining of the encoder mean and the decoder on the reconstruction
+       likelihood;
+    2. k-means on the pretrained means gives pseudo-labels that initialise the mixture prior
+       (means, variances, weights) and pre-train the classifier, so classifier class ``k``
+       and prior component ``k`` agree;
+    3. joint training of everything on the negative ELBO with the mixture prior plus
+       ``similarity_weight`` times the Wasserstein similarity loss, switched on after
+       ``warmup_epochs``.
+
+    Parameters
+    ----------
+    n_clusters : int, default=10
+        Number of clusters C.
+    hidden_dims : tuple of int, default=(500, 500, 2000)
+        Encoder widths (the decoder mirrors them).
+    latent_dim : int, default=10
+        Latent size J.
+    likelihood : {"auto", "bernoulli", "gaussian"}, default="auto"
+        Decoder likelihood; ``"auto"`` is Bernoulli when X lies in [0, 1].
+    gaussian_variance : float, default=0.5
+        Fixed variance lambda of the Gaussian decoder.
+    pretrain_epochs : int, default=100
+        Epochs of autoencoder pretraining.
+    pretrain_lr : float, default=1e-3
+        Adam learning rate of pretraining.
+    pretrain_batch_size : int, default=256
+        Mini-batch size of pretraining and classifier pretraining.
+    kmeans_n_init : int, default=20
+        k-means restarts of the initialisation.
+    classifier_init : {"voronoi", "random"}, default="voronoi"
+        Start of the classifier: ``"voronoi"`` sets it to the k-means nearest-centre rule
+        (softened by the pooled within-cluster variance) before the cross-entropy
+        pretraining; ``"random"`` is the paper's small random init. A soft classifier at the
+        start of joint training lets the ELBO pull every code toward the mean of all
+        components and collapses the clusters (seen on small data sets).
+    classifier_epochs : int, default=30
+        Maximum epochs of classifier pretraining (stops at 98% agreement).
+    classifier_lr : float, default=1e-3
+        Adam learning rate of classifier pretraining.
+    n_epochs : int, default=300
+        Epochs of joint training.
+    batch_size : int, default=300
+        Mini-batch size of joint training (the last partial batch is dropped).
+    lr : float, default=0.002
+        Initial Adam learning rate of joint training.
+    lr_decay_step : int, default=10
+        The learning rate is multiplied by ``lr_decay_gamma`` every this many epochs.
+    lr_decay_gamma : float, default=0.9
+        Decay factor.
+    lr_min : float, default=2e-4
+        Floor of the learning rate (0 reproduces the paper as written).
+    adam_eps : float, default=1e-4
+        Adam's epsilon (VaDE's value).
+    weight_decay : float, default=0.0
+        L2 penalty.
+    gmm_lr : float or None, default=None
+        Learning rate of the prior parameters; None uses ``lr``.
+    similarity_weight : float, default=1.0
+        beta, the weight of the similarity loss; 0 gives the VaDE-style ablation.
+    warmup_epochs : int, default=50
+        Joint-training epochs with beta = 0 before the similarity loss starts.
+    similarity_reduction : {"paper", "anchor_mean"}, default="paper"
+        ``"paper"`` divides the similarity loss by N², ``"anchor_mean"`` by N.
+    similarity_include_self : bool, default=True
+        Include the pairs (i, i) in the similarity loss.
+    detach_transition_weights : bool, default=False
+        Stop gradients through the transition weights W.
+    classifier_input : {"sample", "mean"}, default="sample"
+        What the classifier sees during training: the sampled z or the mean.
+    learn_pi : bool, default=True
+        Learn the mixture weights (initialised to the k-means proportions).
+    assign : {"classifier", "gmm"}, default="classifier"
+        Rule of :meth:`predict_proba`: the classifier at the posterior mean, or the mixture
+        posterior p(c | mean).
+    device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
+        Training device.
+    random_state : int, RandomState instance or None, default=None
+        Seeds initialisation, shuffling, sampling and k-means.
+    verbose : int, default=0
+        0 silent, 1 a progress bar per phase, 2 one line per epoch.
+
+    Attributes
+    ----------
+    module_ : GMMPriorVAE
+        The trained network and prior.
+    likelihood_ : str
+        The resolved likelihood.
+    labels_ : ndarray of shape (n_samples,)
+        Cluster of each training sample.
+    history_ : list of dict
+        Per-epoch records of every phase (``phase`` is ``"pretrain"``, ``"classifier"`` or
+        ``"train"``) with the loss terms ``rec``, ``kl_z``, ``kl_c``, ``sim``, the
+        classifier/mixture ``agreement``, ``beta`` and ``lr``.
+    phase_seconds_ : dict
+        Wall time of ``pretrain``, ``init`` (k-means and classifier) and ``train``.
+    kmeans_inertia_ : float
+        Inertia of the initial k-means on the pretrained codes.
+
+    References
+    ----------
+    He Ma, "Achieving deep clustering through the use of variational autoencoders and
+    similarity-based loss", Mathematical Biosciences and Engineering 19(10), 2022.
+    Jiang et al., "Variational Deep Embedding", IJCAI 2017.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_blobs
+    >>> from deepcluster_sk import DVAEClusterer
+    >>> X, _ = make_blobs(150, n_features=6, centers=3, random_state=0)
+    >>> est = DVAEClusterer(3, hidden_dims=(32,), latent_dim=2, pretrain_epochs=5,
+    ...                     n_epochs=4, warmup_epochs=2, random_state=0)
+    >>> est.fit(X).predict_proba(X).shape
+    (150, 3)
+    """
+
+    _parameter_constraints: dict = {  # noqa: RUF012
+        **{
+            key: value
+            for key, value in BaseDeepClusterer._parameter_constraints.items()
+            if key not in ("optimizer", "tol")
+        },
+        "hidden_dims": ["array-like"],
+        "latent_dim": [Interval(Integral, 1, None, closed="left")],
+        "likelihood": [StrOptions({"auto", "bernoulli", "gaussian"})],
+        "gaussian_variance": [Interval(Real, 0, None, closed="neither")],
+        "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
+        "pretrain_lr": [Interval(Real, 0, None, closed="neither")],
+        "pretrain_batch_size": [Interval(Integral, 1, None, closed="left")],
+        "kmeans_n_init": [Interval(Integral, 1, None, closed="left")],
+        "classifier_init": [StrOptions({"voronoi", "random"})],
+        "classifier_epochs": [Interval(Integral, 0, None, closed="left")],
+        "classifier_lr": [Interval(Real, 0, None, closed="neither")],
+        "lr_decay_step": [Interval(Integral, 1, None, closed="left"), None],
+        "lr_decay_gamma": [Interval(Real, 0, 1, closed="right")],
+        "lr_min": [Interval(Real, 0, None, closed="left")],
+        "adam_eps": [Interval(Real, 0, None, closed="neither")],
+        "gmm_lr": [Interval(Real, 0, None, closed="neither"), None],
+        "similarity_weight": [Interval(Real, 0, None, closed="left")],
+        "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
+        "similarity_reduction": [StrOptions({"paper", "anchor_mean"})],
+        "similarity_include_self": ["boolean"],
+        "detach_transition_weights": ["boolean"],
+        "classifier_input": [StrOptions({"sample", "mean"})],
+        "learn_pi": ["boolean"],
+        "assign": [StrOptions({"classifier", "gmm"})],
+    }
+    def __init__(
+        self,
+        n_clusters: int = 10,
+        *,
+        hidden_dims: Sequence[int] = (500, 500, 2000),
+        latent_dim: int = 10,
+        likelihood: str = "auto",
+        gaussian_variance: float = 0.5,
+        pretrain_epochs: int = 100,
+        pretrain_lr: float = 1e-3,
+        pretrain_batch_size: int = 256,
+        kmeans_n_init: int = 20,
+        classifier_init: str = "voronoi",
+        classifier_epochs: int = 30,
+        classifier_lr: float = 1e-3,
+        n_epochs: int = 300,
+        batch_size: int = 300,
+        lr: float = 0.002,
+        lr_decay_step: int | None = 10,
+        lr_decay_gamma: float = 0.9,
+        lr_min: float = 2e-4,
+        adam_eps: float = 1e-4,
+        weight_decay: float = 0.0,
+        gmm_lr: float | None = None,
+        similarity_weight: float = 1.0,
+        warmup_epochs: int = 50,
+        similarity_reduction: str = "paper",
+        similarity_include_self: bool = True,
+        detach_transition_weights: bool = False,
+        classifier_input: str = "sample",
+        learn_pi: bool = True,
+        assign: str = "classifier",
+        device: str | torch.device = "auto",
+        random_state: Any = None,
+        verbose: int = 0,
+    ):
+        self.n_clusters = n_clusters
+        self.hidden_dims = hidden_dims
+        self.latent_dim = latent_dim
+        self.likelihood = likelihood
+        self.gaussian_variance = gaussian_variance
+        self.pretrain_epochs = pretrain_epochs
+        self.pretrain_lr = pretrain_lr
+        self.pretrain_batch_size = pretrain_batch_size
+        self.kmeans_n_init = kmeans_n_init
+        self.classifier_init = classifier_init
+        self.classifier_epochs = classifier_epochs
+        self.classifier_lr = classifier_lr
+        self.n_epochs = n_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.lr_decay_step = lr_decay_step
+        self.lr_decay_gamma = lr_decay_gamma
+        self.lr_min = lr_min
+        self.adam_eps = adam_eps
+        self.weight_decay = weight_decay
+        self.gmm_lr = gmm_lr
+        self.similarity_weight = similarity_weight
+        self.warmup_epochs = warmup_epochs
+        self.similarity_reduction = similarity_reduction
+        self.similarity_include_self = similarity_include_self
+        self.detach_transition_weights = detach_transition_weights
+        self.classifier_input = classifier_input
+        self.learn_pi = learn_pi
+        self.assign = assign
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ----------------------------------------------------------------- hooks
+    def _check_input(self, X: np.ndarray) -> None:
+        in_unit = bool(X.min() >= 0.0 and X.max() <= 1.0)
+        if self.likelihood == "bernoulli" and not in_unit:
+            raise ValueError(
+                "likelihood='bernoulli' needs X in [0, 1], but X ranges over "
+                f"[{X.min():.4g}, {X.max():.4g}]. Scale X (e.g. MinMaxScaler) or use "
+                "likelihood='gaussian'."
+            )
+        if self.likelihood == "auto":
+            self.likelihood_ = "bernoulli" if in_unit else "gaussian"
+        else:
+            self.likelihood_ = self.likelihood
+
+    def _build_module(self, n_features: int) -> torch.nn.Module:
+        return GMMPriorVAE(n_features, self.n_clusters, self.hidden_dims, self.latent_dim)
+
+    def _rec_nll(self, output: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        return reconstruction_nll(output, x, self.likelihood_, self.gaussian_variance)
+
+    def _fit_module(self, X: torch.Tensor, rng: np.random.RandomState) -> None:
+        module: GMMPriorVAE = self.module_
+        self.phase_seconds_: dict[str, float] = {}
+
+        # Phase 1: deterministic autoencoder pretraining through the mean.
+        t0 = time.perf_counter()
+
+        def pretrain_loss(batch, epoch):
+            (xb,) = batch
+            rec = self._rec_nll(module(xb), xb).mean()
+            return rec, {}
+
+        self._train(
+            pretrain_loss,
+            X,
+            self._fit_config(
+                n_epochs=self.pretrain_epochs,
+                batch_size=self.pretrain_batch_size,
+                lr=self.pretrain_lr,
+                phase="pretrain",
+                hint="pretrain_lr",
+            ),
+            rng,
+            params=module.autoencoder_parameters(),
+        )
+        self.phase_seconds_["pretrain"] = time.perf_counter() - t0
+
+        # Phase 2: k-means -> prior, log-variance head, classifier (one partition, spec 2c).
+        t0 = time.perf_counter()
+        self._initialise_from_kmeans(X, rng)
+        self.phase_seconds_["init"] = time.perf_counter() - t0
+
+        # Phase 3: joint training on the negative ELBO (+ beta * similarity loss).
+        t0 = time.perf_counter()
+        noise = make_generator(draw_seed(rng), X.device)
+        self._train(
+            self._joint_loss_fn(noise),
+            X,
+            self._fit_config(
+                lr_decay_step=self.lr_decay_step,
+                lr_decay_gamma=self.lr_decay_gamma,
+                lr_min=self.lr_min,
+                adam_eps=self.adam_eps,
+                drop_last=True,
+                phase="train",
+            ),
+            rng,
+            params=self._joint_param_groups(),
+            on_epoch_end=lambda epoch, record: record.update(
+                min_pi=float(module.log_pi().detach().exp().min())
+            ),
+        )
+        self.phase_seconds_["train"] = time.perf_counter() - t0
+
+    def _initialise_from_kmeans(self, X: torch.Tensor, rng: np.random.RandomState) -> None:
+        module: GMMPriorVAE = self.module_
+        Z = self._latent(X)
+        km = KMeans(self.n_clusters, n_init=self.kmeans_n_init, random_state=draw_seed(rng))
+        labels = km.fit_predict(Z)
+        self.kmeans_inertia_ = float(km.inertia_)
+        counts = np.bincount(labels, minlength=self.n_clusters).astype(np.float64)
+        var = np.ones((self.n_clusters, Z.shape[1]))
+        for k in range(self.n_clusters):
+            members = Z[labels == k]
+            if len(members) > 1:
+                var[k] = members.var(axis=0, ddof=1)
+        var += 1e-6
+        device = X.device
+        with torch.no_grad():
+            module.mu_c.copy_(torch.as_tensor(km.cluster_centers_, dtype=torch.float32))
+            module.logvar_c.copy_(torch.as_tensor(np.log(var), dtype=torch.float32))
+            module.omega.copy_(
+                torch.as_tensor(np.log(np.maximum(counts, 1.0) / counts.sum()), dtype=torch.float32)
+            )
+            # Sampled z should start inside its cluster: small posterior variance.
+            module.logvar_head.weight.normal_(0.0, 1e-3, generator=make_generator(draw_seed(rng)))
+            module.logvar_head.bias.fill_(float(np.log(0.1 * np.median(var))))
+        module.omega.requires_grad_(self.learn_pi)
+
+        # Classifier pretraining on the pseudo-labels, encoder frozen (input: the means).
+        mu_all = as_tensor(Z.astype(np.float32), device)
+        y_all = torch.as_tensor(labels, dtype=torch.long, device=device)
+        if self.classifier_init == "voronoi":
+            _voronoi_init(module.classifier, km.cluster_centers_, float(var.mean()), mu_all)
+
+        def classifier_loss(batch, epoch):
+            mb, yb = batch
+            return F.cross_entropy(module.classifier(mb), yb), {}
+
+        def agreement(epoch, record):
+            with torch.no_grad():
+                pred = module.classifier(mu_all).argmax(1)
+                record["agreement"] = float((pred == y_all).float().mean())
+            return record["agreement"] >= 0.98
+
+        if self.classifier_epochs > 0:
+            self._train(
+                classifier_loss,
+                (mu_all, y_all),
+                self._fit_config(
+                    n_epochs=self.classifier_epochs,
+                    batch_size=self.pretrain_batch_size,
+                    lr=self.classifier_lr,
+                    phase="classifier",
+                    hint="classifier_lr",
+                ),
+                rng,
+                params=list(module.classifier.parameters()),
+                on_epoch_end=agreement,
+            )
+
+    def _joint_param_groups(self) -> list[dict[str, Any]]:
+        module: GMMPriorVAE = self.module_
+        prior = {id(p) for p in module.prior_parameters()}
+        rest = [p for p in module.parameters() if id(p) not in prior]
+        prior_params = [p for p in module.prior_parameters() if p.requires_grad]
+        groups: list[dict[str, Any]] = [{"params": rest}]
+        if prior_params:
+            groups.append({"params": prior_params, "lr": self.gmm_lr or self.lr})
+        return groups
+
+    def _beta(self, epoch: int) -> float:
+        return float(self.similarity_weight) if epoch >= self.warmup_epochs else 0.0
+
+    def _joint_loss_fn(self, noise: torch.Generator):
+        module: GMMPriorVAE = self.module_
+
+        def loss_fn(batch, epoch):
+            (xb,) = batch
+            mu, logvar = module.encode_full(xb)
+            eps = torch.randn(mu.shape, generator=noise, device=mu.device, dtype=mu.dtype)
+            z = mu + (0.5 * logvar).exp() * eps
+            rec = self._rec_nll(module.decode(z), xb)
+            cls_in = z if self.classifier_input == "sample" else mu
+            log_gamma = torch.log_softmax(module.classifier(cls_in), dim=-1)
+            log_pi, mu_c, logvar_c = module.log_pi(), module.mu_c, module.prior_logvar()
+            l_z, l_c = negative_elbo_terms(mu, logvar, log_gamma, log_pi, mu_c, logvar_c)
+            loss = (rec + l_z + l_c).mean()
+            beta = self._beta(epoch)
+            terms = {"rec": rec.mean(), "kl_z": l_z.mean(), "kl_c": l_c.mean()}
+            if beta > 0.0:
+                sim = wasserstein_similarity_loss(
+                    log_gamma.exp(),
+                    mu,
+                    logvar,
+                    reduction=self.similarity_reduction,
+                    include_self=self.similarity_include_self,
+                    detach_transition_weights=self.detach_transition_weights,
+                )
+                loss = loss + beta * sim
+                terms["sim"] = sim
+            else:
+                terms["sim"] = torch.zeros((), device=mu.device)
+            with torch.no_grad():
+                gmm_pred = gmm_log_posterior(mu, log_pi, mu_c, logvar_c).argmax(-1)
+                cls_pred = log_gamma.argmax(-1)
+                terms["agreement"] = (gmm_pred == cls_pred).float().mean()
+                occupied = torch.bincount(cls_pred, minlength=log_gamma.shape[1]).gt(0)
+                terms["occupied"] = occupied.float().sum()
+                terms["beta"] = torch.full((), beta, device=mu.device)
+            return loss, terms
+
+        return loss_fn
+
+    def _fit_head(self, Z: np.ndarray, rng: np.random.RandomState) -> None:
+        """The clustering head is part of the network (classifier and prior)."""
+
+    # ------------------------------------------------------------ prediction
+    def _log_proba_latent(self, Z: np.ndarray) -> np.ndarray:
+        module: GMMPriorVAE = self.module_
+        if self.assign == "gmm":
+
+            def fn(mb):
+                return gmm_log_posterior(mb, module.log_pi(), module.mu_c, module.prior_logvar())
+        else:
+
+            def fn(mb):
+                return torch.log_softmax(module.classifier(mb), dim=-1)
+
+        return self._map_batches(fn, as_tensor(Z.astype(np.float32), torch.device("cpu")))
+
+    def _predict_latent(self, Z: np.ndarray) -> np.ndarray:
+        return self._log_proba_latent(Z).argmax(axis=1)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Cluster probabilities: the classifier (or the mixture posterior) at the mean.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            New data.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_clusters)
+            Rows sum to 1.
+        """
+        log_p = self._log_proba_latent(self._checked_latent(X))
+        proba = np.exp(log_p - log_p.max(axis=1, keepdims=True))
+        return proba / proba.sum(axis=1, keepdims=True)
+
+    def score_samples(self, X: Any, n_mc_samples: int = 10) -> np.ndarray:
+        """Per-sample ELBO (a lower bound of log p(x)), averaged over z samples.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data.
+        n_mc_samples : int, default=10
+            Monte Carlo samples of z per row; drawn from a generator seeded by
+            ``random_state``, so the result is deterministic.
+
+        Returns
+        -------
+        elbo : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        module: GMMPriorVAE = self.module_
+        device = inference_device(getattr(self, "_device", None))
+        seed = draw_seed(check_random_state(self.random_state))
+        noise = make_generator(seed, device)
+
+        def elbo(xb: torch.Tensor) -> torch.Tensor:
+            mu, logvar = module.encode_full(xb)
+            total = torch.zeros(xb.shape[0], dtype=torch.float64, device=xb.device)
+            for _ in range(n_mc_samples):
+                eps = torch.randn(mu.shape, generator=noise, device=mu.device, dtype=mu.dtype)
+                z = mu + (0.5 * logvar).exp() * eps
+                rec = self._rec_nll(module.decode(z), xb)
+                log_gamma = torch.log_softmax(module.classifier(z), dim=-1)
+                l_z, l_c = negative_elbo_terms(
+                    mu, logvar, log_gamma, module.log_pi(), module.mu_c, module.prior_logvar()
+                )
+                total -= (rec + l_z + l_c).double()
+            return total / n_mc_samples
+
+        return self._map_batches(elbo, X)
+
+    def score(self, X: Any, y: Any = None) -> float:
+        """Mean ELBO per sample (higher is better).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data.
+        y : Ignored
+            Not used.
+
+        Returns
+        -------
+        float
+        """
+        return float(np.mean(self.score_samples(X)))
+
+    def sample(
+        self, n_samples: int = 1, random_state: Any = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Generate data from the fitted model.
+
+        Draws c ~ Cat(pi), z ~ N(mu_c, sigma_c^2), and decodes z.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of samples.
+        random_state : int, RandomState instance or None, default=None
+            Seed of the draw.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features_in_)
+            Decoded means (Bernoulli probabilities for the Bernoulli likelihood).
+        y : ndarray of shape (n_samples,)
+            Component of each sample.
+        """
+        check_is_fitted(self)
+        if not isinstance(n_samples, Integral) or n_samples < 1:
+            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
+        rng = check_random_state(random_state)
+        module: GMMPriorVAE = self.module_
+        with torch.no_grad():
+            pi = module.log_pi().exp().double().cpu().numpy()
+            std = (0.5 * module.prior_logvar()).exp().cpu().numpy()
+            means = module.mu_c.cpu().numpy()
+        comps = rng.choice(self.n_clusters, size=n_samples, p=pi / pi.sum())
+        z = means[comps] + std[comps] * rng.standard_normal((n_samples, module.latent_dim))
+        X = self._map_batches(self._decode_mean, z.astype(np.float32))
+        return X, comps
+
+    def _decode_mean(self, z: torch.Tensor) -> torch.Tensor:
+        out = self.module_.decode(z)
+        return torch.sigmoid(out) if self.likelihood_ == "bernoulli" else out
