@@ -238,7 +238,7 @@ BAD_FIT_INPUT = {
         ValueError,
         "could not convert string to float",
     ),
-    "sparse": (lambda X: sp.csr_matrix(X), (TypeError, ValueError), "[Ss]parse|dense"),
+    "sparse": (lambda X: sp.csr_matrix(X), (TypeError, ValueError), r"[Ss]parse|dense"),
     "no_features": (lambda X: X[:, :0], ValueError, "0 feature"),
 }
 
@@ -258,11 +258,11 @@ def test_numeric_object_array_is_accepted(data):
 @pytest.mark.parametrize(
     "make_bad, error, message",
     [
-        (lambda X: X[:, :4], ValueError, "4 features.*expecting 6"),
+        (lambda X: X[:, :4], ValueError, r"4 features.*expecting 6"),
         (lambda X: _with_value(X, np.nan), ValueError, "NaN"),
         (lambda X: _with_value(X, -np.inf), ValueError, "infinity"),
         (lambda X: X[0], ValueError, "Expected 2D array"),
-        (lambda X: sp.csr_matrix(X), (TypeError, ValueError), "[Ss]parse|dense"),
+        (lambda X: sp.csr_matrix(X), (TypeError, ValueError), r"[Ss]parse|dense"),
     ],
     ids=["n_features_mismatch", "nan", "inf", "1d", "sparse"],
 )

@@ -17,7 +17,13 @@ ESTIMATORS = [
     ),
     # The check data are standardised, not in [0, 1]: BCE would (rightly) refuse them.
     ConvAEKMeans(
-        3, channels=(8,), input_shape="1d", loss="mse", n_components=3, kmeans_n_init=3, lr=1e-2,
+        3,
+        channels=(8,),
+        input_shape="1d",
+        loss="mse",
+        n_components=3,
+        kmeans_n_init=3,
+        lr=1e-2,
         **FAST,
     ),
 ]

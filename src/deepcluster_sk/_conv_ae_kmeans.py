@@ -11,7 +11,7 @@ import torch
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._base import AutoencoderClusterer
 from ._utils import as_tensor, draw_seed
@@ -46,7 +46,7 @@ class ConvAEKMeans(AutoencoderClusterer):
     n_epochs : int, default=50
         Training epochs.
     batch_size : int, default=256
-        Mini-batch size.
+        Mini-batch size (at least 2, for BatchNorm).
     lr : float, default=1e-3
         Adam learning rate.
     optimizer : {"adam", "adamw", "sgd"}, default="adam"
@@ -98,6 +98,8 @@ class ConvAEKMeans(AutoencoderClusterer):
 
     _parameter_constraints: dict = {  # noqa: RUF012
         **AutoencoderClusterer._parameter_constraints,
+        # BatchNorm needs two values per channel when the last feature map is 1x1.
+        "batch_size": [Interval(Integral, 2, None, closed="left")],
         "channels": ["array-like"],
         "latent_dim": [Interval(Integral, 1, None, closed="left"), None],
         "input_shape": ["array-like", StrOptions({"1d"}), None],
@@ -183,7 +185,8 @@ class ConvAEKMeans(AutoencoderClusterer):
         -------
         float
         """
-        return float(self.kmeans_.score(self.transform(X)))
+        P = self._transform_latent(self._checked_latent(X))
+        return float(self.kmeans_.score(P))
 
     def inverse_transform(self, X: Any) -> np.ndarray:
         """Decode points of the PCA space back to images.
@@ -199,5 +202,11 @@ class ConvAEKMeans(AutoencoderClusterer):
             Decoded images (probabilities for ``loss="bce"``).
         """
         check_is_fitted(self)
-        Z = self.pca_.inverse_transform(np.asarray(X, dtype=np.float32)).astype(np.float32)
+        X = check_array(X, dtype=np.float64)
+        if X.shape[1] != self.pca_.n_components_:
+            raise ValueError(
+                f"inverse_transform expects points of the PCA space with "
+                f"n_components={self.pca_.n_components_} columns, got {X.shape[1]}."
+            )
+        Z = self.pca_.inverse_transform(X).astype(np.float32)
         return self._map_batches(self._decode_output, as_tensor(Z, torch.device("cpu")))
