@@ -291,6 +291,8 @@ class DVAEClusterer(BaseDeepClusterer):
     def _fit_module(self, X: torch.Tensor, rng: np.random.RandomState) -> None:
         module: GMMPriorVAE = self.module_
         self.phase_seconds_: dict[str, float] = {}
+        # One seed for the Monte Carlo samples of score_samples: scores are deterministic.
+        self._score_seed_ = draw_seed(rng)
 
         # Phase 1: deterministic autoencoder pretraining through the mean.
         t0 = time.perf_counter()
@@ -497,19 +499,20 @@ class DVAEClusterer(BaseDeepClusterer):
         X : array-like of shape (n_samples, n_features)
             Data.
         n_mc_samples : int, default=10
-            Monte Carlo samples of z per row; drawn from a generator seeded by
-            ``random_state``, so the result is deterministic.
+            Monte Carlo samples of z per row, drawn from a generator seeded once in
+            ``fit``, so repeated calls give the same result.
 
         Returns
         -------
         elbo : ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
+        if not isinstance(n_mc_samples, Integral) or n_mc_samples < 1:
+            raise ValueError(f"n_mc_samples must be a positive integer, got {n_mc_samples!r}.")
         X = self._validate_X(X, reset=False)
         module: GMMPriorVAE = self.module_
         device = inference_device(getattr(self, "_device", None))
-        seed = draw_seed(check_random_state(self.random_state))
-        noise = make_generator(seed, device)
+        noise = make_generator(self._score_seed_, device)
 
         def elbo(xb: torch.Tensor) -> torch.Tensor:
             mu, logvar = module.encode_full(xb)
@@ -518,7 +521,8 @@ class DVAEClusterer(BaseDeepClusterer):
                 eps = torch.randn(mu.shape, generator=noise, device=mu.device, dtype=mu.dtype)
                 z = mu + (0.5 * logvar).exp() * eps
                 rec = self._rec_nll(module.decode(z), xb)
-                log_gamma = torch.log_softmax(module.classifier(z), dim=-1)
+                cls_in = z if self.classifier_input == "sample" else mu
+                log_gamma = torch.log_softmax(module.classifier(cls_in), dim=-1)
                 l_z, l_c = negative_elbo_terms(
                     mu, logvar, log_gamma, module.log_pi(), module.mu_c, module.prior_logvar()
                 )

@@ -1,0 +1,353 @@
+"""DVAEClusterer: estimator contract, history, accuracy on separable data, errors (spec §6.12)."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.datasets import make_blobs
+from sklearn.exceptions import NotFittedError
+from sklearn.preprocessing import StandardScaler
+
+from deepcluster_sk import DVAEClusterer
+from deepcluster_sk.metrics import cluster_accuracy
+
+FAST = {
+    "hidden_dims": (64,),
+    "latent_dim": 4,
+    "pretrain_epochs": 20,
+    "n_epochs": 15,
+    "warmup_epochs": 5,
+    "similarity_weight": 0.5,
+    "batch_size": 64,
+    "pretrain_batch_size": 64,
+    "kmeans_n_init": 5,
+    "classifier_epochs": 10,
+    "device": "cpu",
+    "random_state": 0,
+}
+DIGITS = {
+    **FAST,
+    "hidden_dims": (128, 128),
+    "latent_dim": 10,
+    "n_epochs": 8,
+    "warmup_epochs": 3,
+    "similarity_weight": 0.3,
+    "batch_size": 128,
+    "pretrain_batch_size": 128,
+    "kmeans_n_init": 3,
+}
+
+
+def make(n_clusters=3, **params):
+    return DVAEClusterer(n_clusters, **{**FAST, **params})
+
+
+def blobs(seed=0):
+    """300 points in 3 separated blobs in 20 dimensions, standardised (Gaussian likelihood)."""
+    X, y = make_blobs(300, n_features=20, centers=3, cluster_std=1.0, random_state=seed)
+    return StandardScaler().fit_transform(X).astype(np.float32), y
+
+
+@pytest.fixture(scope="module")
+def digits_fitted(digits):
+    X, _ = digits
+    return DVAEClusterer(10, **DIGITS).fit(X)
+
+
+@pytest.fixture(scope="module")
+def bars_fitted(bars):
+    return make(3).fit(bars[0])
+
+
+# ------------------------------------------------------------------------------------- API
+def test_output_shapes(digits_fitted, digits):
+    est, (X, _) = digits_fitted, digits
+    n = X.shape[0]
+    assert est.likelihood_ == "bernoulli"
+    assert est.labels_.shape == (n,)
+    assert est.predict(X).shape == (n,)
+    assert est.predict_proba(X).shape == (n, 10)
+    assert est.transform(X).shape == (n, 10)
+    assert est.score_samples(X).shape == (n,)
+    assert est.n_features_in_ == 64
+    assert set(np.unique(est.labels_)) <= set(range(10))
+
+
+def test_predict_proba_rows_sum_to_one_and_argmax_is_predict(digits_fitted, digits):
+    X = digits[0]
+    proba = digits_fitted.predict_proba(X)
+    assert np.isfinite(proba).all() and (proba >= 0).all()
+    np.testing.assert_allclose(proba.sum(1), 1.0, atol=1e-6)
+    np.testing.assert_array_equal(proba.argmax(1), digits_fitted.predict(X))
+
+
+def test_transform_is_the_latent_mean(digits_fitted, digits):
+    X = digits[0]
+    with torch.no_grad():
+        mu = digits_fitted.module_.encode(torch.as_tensor(X)).numpy()
+    np.testing.assert_allclose(digits_fitted.transform(X), mu, rtol=1e-5, atol=1e-5)
+
+
+def test_labels_equal_predict_and_fit_predict(digits_fitted, digits):
+    X = digits[0]
+    np.testing.assert_array_equal(digits_fitted.labels_, digits_fitted.predict(X))
+    np.testing.assert_array_equal(DVAEClusterer(10, **DIGITS).fit_predict(X), digits_fitted.labels_)
+
+
+def test_predict_and_score_are_deterministic(digits_fitted, digits):
+    X = digits[0]
+    np.testing.assert_array_equal(digits_fitted.predict(X), digits_fitted.predict(X))
+    np.testing.assert_array_equal(digits_fitted.predict_proba(X), digits_fitted.predict_proba(X))
+    s1, s2 = digits_fitted.score_samples(X), digits_fitted.score_samples(X)
+    np.testing.assert_array_equal(s1, s2)
+    score = digits_fitted.score(X)
+    assert isinstance(score, float) and np.isfinite(score)
+    assert score == digits_fitted.score(X)
+    assert score == pytest.approx(float(np.mean(s1)), rel=1e-12)
+    assert np.isfinite(s1).all()
+
+
+@pytest.mark.parametrize(
+    "make_state", [lambda: None, lambda: np.random.RandomState(0)], ids=["None", "RandomState"]
+)
+def test_score_is_deterministic_for_any_random_state(bars, make_state):
+    X = bars[0]
+    est = make(3, pretrain_epochs=3, n_epochs=2, random_state=make_state()).fit(X)
+    assert est.score(X) == est.score(X)
+
+
+def test_score_samples_rejects_zero_mc_samples(bars_fitted, bars):
+    with pytest.raises(ValueError, match="n_mc_samples"):
+        bars_fitted.score_samples(bars[0], n_mc_samples=0)
+
+
+def test_score_prefers_training_data_over_noise(digits_fitted, digits):
+    X = digits[0]
+    noise = np.random.RandomState(0).rand(200, 64).astype(np.float32)
+    assert digits_fitted.score(X) > digits_fitted.score(noise)
+
+
+def test_sample(digits_fitted):
+    Xs, ys = digits_fitted.sample(25, random_state=0)
+    assert Xs.shape == (25, 64)
+    assert ys.shape == (25,)
+    assert ((Xs >= 0) & (Xs <= 1)).all()
+    assert set(np.unique(ys)) <= set(range(10))
+    Xs2, ys2 = digits_fitted.sample(25, random_state=0)
+    np.testing.assert_array_equal(Xs, Xs2)
+    np.testing.assert_array_equal(ys, ys2)
+    Xs3, _ = digits_fitted.sample(25, random_state=1)
+    assert not np.array_equal(Xs, Xs3)
+    for bad in (0, -1, 2.5):
+        with pytest.raises(ValueError, match="n_samples"):
+            digits_fitted.sample(bad)
+
+
+def test_sample_gaussian_likelihood_is_unbounded_decoder_mean():
+    X, _ = blobs(0)
+    est = make(3, pretrain_epochs=5, n_epochs=3).fit(X)
+    assert est.likelihood_ == "gaussian"
+    Xs, ys = est.sample(10, random_state=0)
+    assert Xs.shape == (10, 20) and np.isfinite(Xs).all()
+    assert set(np.unique(ys)) <= {0, 1, 2}
+
+
+def test_assign_gmm_gives_valid_probabilities(digits_fitted, digits):
+    X = digits[0]
+    est = pickle.loads(pickle.dumps(digits_fitted)).set_params(assign="gmm")
+    proba = est.predict_proba(X)
+    assert proba.shape == (X.shape[0], 10)
+    assert np.isfinite(proba).all() and (proba >= 0).all()
+    np.testing.assert_allclose(proba.sum(1), 1.0, atol=1e-6)
+    np.testing.assert_array_equal(proba.argmax(1), est.predict(X))
+    # At the end of joint training the classifier and the mixture posterior mostly agree.
+    agreement = np.mean(est.predict(X) == digits_fitted.predict(X))
+    assert agreement > 0.5
+
+
+def test_pickle_round_trip(digits_fitted, digits):
+    X = digits[0]
+    loaded = pickle.loads(pickle.dumps(digits_fitted))
+    np.testing.assert_array_equal(loaded.predict_proba(X), digits_fitted.predict_proba(X))
+    np.testing.assert_array_equal(loaded.transform(X), digits_fitted.transform(X))
+
+
+def test_clone_round_trips_params(digits_fitted):
+    params = clone(digits_fitted).get_params()
+    assert params == digits_fitted.get_params()
+    assert not hasattr(clone(digits_fitted), "module_")
+
+
+# ----------------------------------------------------------------------------------- history
+def test_history_phases_and_terms(digits_fitted):
+    est = digits_fitted
+    phases = {r["phase"] for r in est.history_}
+    assert phases == {"pretrain", "classifier", "train"}
+    assert est.n_iter_ == len(est.history_)
+    assert [r["epoch"] for r in est.history_ if r["phase"] == "pretrain"] == list(range(20))
+    train = [r for r in est.history_ if r["phase"] == "train"]
+    assert [r["epoch"] for r in train] == list(range(DIGITS["n_epochs"]))
+    for r in train:
+        for key in ("rec", "kl_z", "kl_c", "sim", "agreement", "beta", "lr", "loss"):
+            assert key in r and np.isfinite(r[key]), key
+        assert 0.0 <= r["agreement"] <= 1.0
+        assert r["kl_c"] >= -1e-5
+        if r["epoch"] < DIGITS["warmup_epochs"]:
+            assert r["beta"] == 0.0
+            assert r["sim"] == 0.0
+            # Without the similarity loss the epoch loss is the negative ELBO.
+            assert r["loss"] == pytest.approx(r["rec"] + r["kl_z"] + r["kl_c"], rel=1e-4)
+        else:
+            assert r["beta"] == pytest.approx(DIGITS["similarity_weight"], rel=1e-6)
+            assert r["sim"] > 0.0
+            assert r["loss"] == pytest.approx(
+                r["rec"] + r["kl_z"] + r["kl_c"] + r["beta"] * r["sim"], rel=1e-4
+            )
+    assert train[0]["lr"] == pytest.approx(0.002)
+    assert set(est.phase_seconds_) == {"pretrain", "init", "train"}
+    assert all(v >= 0.0 for v in est.phase_seconds_.values())
+    assert np.isfinite(est.kmeans_inertia_)
+
+
+def test_classifier_pretraining_reaches_pseudo_labels(digits_fitted):
+    cls = [r for r in digits_fitted.history_ if r["phase"] == "classifier"]
+    assert 1 <= len(cls) <= DIGITS["classifier_epochs"]
+    assert cls[-1]["agreement"] >= 0.9
+
+
+# ------------------------------------------------------------------------- clustering quality
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_separable_blobs_gaussian(seed):
+    X, y = blobs(seed)
+    est = make(3, random_state=seed).fit(X)
+    assert est.likelihood_ == "gaussian"
+    assert cluster_accuracy(y, est.labels_) >= 0.9
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_separable_bars_bernoulli(bars, seed):
+    X, y = bars
+    est = make(3, random_state=seed).fit(X)
+    assert est.likelihood_ == "bernoulli"
+    assert cluster_accuracy(y, est.labels_) >= 0.9
+
+
+def test_vade_ablation_without_similarity_loss(bars):
+    X, y = bars
+    est = make(3, similarity_weight=0.0).fit(X)
+    assert all(r["sim"] == 0.0 for r in est.history_ if r["phase"] == "train")
+    labels = est.predict(X)
+    assert labels.shape == (X.shape[0],)
+    assert cluster_accuracy(y, labels) >= 0.9
+
+
+def test_two_layer_classifier_for_few_clusters(bars_fitted, bars):
+    X = bars[0]
+    assert isinstance(bars_fitted.module_.classifier, torch.nn.Sequential)
+    proba = bars_fitted.predict_proba(X)
+    assert proba.shape == (X.shape[0], 3)
+    np.testing.assert_allclose(proba.sum(1), 1.0, atol=1e-6)
+    assert len(np.unique(bars_fitted.labels_)) == 3
+
+
+def test_ten_clusters_use_a_single_linear_classifier(digits_fitted):
+    assert isinstance(digits_fitted.module_.classifier, torch.nn.Linear)
+
+
+# ------------------------------------------------------------------------- reproducibility
+def test_same_random_state_same_result(bars, bars_fitted):
+    X = bars[0]
+    again = make(3).fit(X)
+    np.testing.assert_array_equal(again.labels_, bars_fitted.labels_)
+    np.testing.assert_array_equal(again.transform(X), bars_fitted.transform(X))
+    np.testing.assert_array_equal(again.predict_proba(X), bars_fitted.predict_proba(X))
+
+
+def test_fit_leaves_global_torch_rng_alone(bars):
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    make(3, pretrain_epochs=2, n_epochs=2).fit(bars[0])
+    torch.testing.assert_close(torch.rand(3), expected)
+
+
+@pytest.mark.parametrize("classifier_input", ["sample", "mean"])
+@pytest.mark.parametrize("classifier_init", ["voronoi", "random"])
+def test_variants_fit(bars, classifier_input, classifier_init):
+    est = make(
+        3,
+        pretrain_epochs=10,
+        n_epochs=4,
+        warmup_epochs=1,
+        classifier_input=classifier_input,
+        classifier_init=classifier_init,
+        similarity_reduction="anchor_mean",
+        detach_transition_weights=True,
+        learn_pi=False,
+    ).fit(bars[0])
+    assert np.isfinite(est.predict_proba(bars[0])).all()
+    assert not est.module_.omega.requires_grad  # learn_pi=False freezes the mixture weights
+
+
+# ------------------------------------------------------------------------------- errors
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_input_raises(bars, bad):
+    X = bars[0].copy()
+    X[3, 5] = bad
+    with pytest.raises(ValueError):
+        make(3).fit(X)
+
+
+def test_bernoulli_outside_unit_interval_raises():
+    X, _ = blobs(0)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        make(3, likelihood="bernoulli").fit(X)
+
+
+def test_auto_likelihood_resolution(bars):
+    X = bars[0]
+    est = make(3, pretrain_epochs=1, n_epochs=1, classifier_epochs=1)
+    assert est.fit(X).likelihood_ == "bernoulli"
+    assert est.fit(X * 2.0).likelihood_ == "gaussian"
+    assert est.set_params(likelihood="gaussian").fit(X).likelihood_ == "gaussian"
+    assert est.likelihood == "gaussian"  # the public parameter is never rewritten
+
+
+def test_more_clusters_than_samples_raises(bars):
+    with pytest.raises(ValueError, match="n_clusters"):
+        make(20).fit(bars[0][:10])
+
+
+def test_predict_before_fit_raises(bars):
+    est = make(3)
+    for method in ("predict", "predict_proba", "transform", "score", "score_samples"):
+        with pytest.raises(NotFittedError):
+            getattr(est, method)(bars[0])
+    with pytest.raises(NotFittedError):
+        est.sample(3)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"latent_dim": 0},
+        {"similarity_reduction": "bogus"},
+        {"classifier_input": "x"},
+        {"likelihood": "poisson"},
+        {"assign": "kmeans"},
+        {"similarity_weight": -1.0},
+        {"n_clusters": 0},
+    ],
+)
+def test_invalid_params_raise(bars, params):
+    with pytest.raises(ValueError):
+        make(**{"n_clusters": 3, **params}).fit(bars[0])
+
+
+def test_wrong_number_of_features_at_predict(bars_fitted):
+    with pytest.raises(ValueError, match="features"):
+        bars_fitted.predict(np.zeros((4, 7), np.float32))
