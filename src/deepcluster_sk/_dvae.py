@@ -16,7 +16,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseDeepClusterer
-from ._utils import as_tensor, draw_seed, inference_device, make_generator
+from ._utils import as_tensor, draw_seed, make_generator
 from .metrics import wasserstein_similarity_loss
 from .nn.vade import GMMPriorVAE, gmm_log_posterior, negative_elbo_terms, reconstruction_nll
 
@@ -499,8 +499,9 @@ class DVAEClusterer(BaseDeepClusterer):
         X : array-like of shape (n_samples, n_features)
             Data.
         n_mc_samples : int, default=10
-            Monte Carlo samples of z per row, drawn from a generator seeded once in
-            ``fit``, so repeated calls give the same result.
+            Monte Carlo samples of z per row. The standard-normal noise is drawn once from
+            a seed fixed in ``fit`` and shared by all rows, so a row's score is the same
+            across calls and does not depend on the other rows.
 
         Returns
         -------
@@ -511,14 +512,16 @@ class DVAEClusterer(BaseDeepClusterer):
             raise ValueError(f"n_mc_samples must be a positive integer, got {n_mc_samples!r}.")
         X = self._validate_X(X, reset=False)
         module: GMMPriorVAE = self.module_
-        device = inference_device(getattr(self, "_device", None))
-        noise = make_generator(self._score_seed_, device)
+        # Common random numbers: the same n_mc_samples noise vectors for every row, so a
+        # row's score does not depend on the other rows, their order or the batch split.
+        noise = torch.randn(
+            (n_mc_samples, module.latent_dim), generator=make_generator(self._score_seed_)
+        )
 
         def elbo(xb: torch.Tensor) -> torch.Tensor:
             mu, logvar = module.encode_full(xb)
             total = torch.zeros(xb.shape[0], dtype=torch.float64, device=xb.device)
-            for _ in range(n_mc_samples):
-                eps = torch.randn(mu.shape, generator=noise, device=mu.device, dtype=mu.dtype)
+            for eps in noise.to(xb.device):
                 z = mu + (0.5 * logvar).exp() * eps
                 rec = self._rec_nll(module.decode(z), xb)
                 cls_in = z if self.classifier_input == "sample" else mu
