@@ -88,7 +88,7 @@ def test_n_components_is_capped_by_the_code_size(small_digits):
 
 def test_n_components_is_capped_by_n_samples(small_digits):
     X, _ = small_digits
-    est = make_est(3, n_epochs=1, n_components=50).fit(X[:12])
+    est = make_est(3, n_epochs=1, n_components=50, latent_dim=None).fit(X[:12])
     assert est.transform(X[:12]).shape == (12, 12)
 
 
@@ -251,3 +251,13 @@ def test_batch_size_one_is_a_clear_error(small_digits):
     est = make_est(3, channels=(4, 4, 4, 4), batch_size=1, n_epochs=1)
     with pytest.raises(ValueError, match="batch_size"):
         est.fit(X)
+
+
+def test_paper_preset_uses_flattened_feature_maps(small_digits):
+    est = ConvAEKMeans.paper(3, channels=(4, 8), n_epochs=1, device="cpu", random_state=0)
+    assert est.latent_dim is None and est.n_components == 50 and est.loss == "bce"
+    X = small_digits[0][:100]
+    est.fit(X)
+    # 8x8 -> 4x4 -> 2x2 with 8 channels: the code is the flattened 32-wide feature map.
+    assert est.module_.latent_dim == 8 * 2 * 2
+    assert est.transform(X).shape == (100, 32)
