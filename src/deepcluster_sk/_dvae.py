@@ -414,6 +414,23 @@ class DVAEClusterer(BaseDeepClusterer):
     def _beta(self, epoch: int) -> float:
         return float(self.similarity_weight) if epoch >= self.warmup_epochs else 0.0
 
+    def _neg_elbo_terms(
+        self, xb: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, eps: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Per-sample reconstruction NLL, latent and cluster terms at z = mu + sigma * eps.
+
+        Returns ``(rec, l_z, l_c, log_gamma)``; ``rec + l_z + l_c`` is the negative ELBO.
+        """
+        module: GMMPriorVAE = self.module_
+        z = mu + (0.5 * logvar).exp() * eps
+        rec = self._rec_nll(module.decode(z), xb)
+        cls_in = z if self.classifier_input == "sample" else mu
+        log_gamma = torch.log_softmax(module.classifier(cls_in), dim=-1)
+        l_z, l_c = negative_elbo_terms(
+            mu, logvar, log_gamma, module.log_pi(), module.mu_c, module.prior_logvar()
+        )
+        return rec, l_z, l_c, log_gamma
+
     def _joint_loss_fn(self, noise: torch.Generator):
         module: GMMPriorVAE = self.module_
 
@@ -421,12 +438,8 @@ class DVAEClusterer(BaseDeepClusterer):
             (xb,) = batch
             mu, logvar = module.encode_full(xb)
             eps = torch.randn(mu.shape, generator=noise, device=mu.device, dtype=mu.dtype)
-            z = mu + (0.5 * logvar).exp() * eps
-            rec = self._rec_nll(module.decode(z), xb)
-            cls_in = z if self.classifier_input == "sample" else mu
-            log_gamma = torch.log_softmax(module.classifier(cls_in), dim=-1)
+            rec, l_z, l_c, log_gamma = self._neg_elbo_terms(xb, mu, logvar, eps)
             log_pi, mu_c, logvar_c = module.log_pi(), module.mu_c, module.prior_logvar()
-            l_z, l_c = negative_elbo_terms(mu, logvar, log_gamma, log_pi, mu_c, logvar_c)
             loss = (rec + l_z + l_c).mean()
             beta = self._beta(epoch)
             terms = {"rec": rec.mean(), "kl_z": l_z.mean(), "kl_c": l_c.mean()}
@@ -522,13 +535,7 @@ class DVAEClusterer(BaseDeepClusterer):
             mu, logvar = module.encode_full(xb)
             total = torch.zeros(xb.shape[0], dtype=torch.float64, device=xb.device)
             for eps in noise.to(xb.device):
-                z = mu + (0.5 * logvar).exp() * eps
-                rec = self._rec_nll(module.decode(z), xb)
-                cls_in = z if self.classifier_input == "sample" else mu
-                log_gamma = torch.log_softmax(module.classifier(cls_in), dim=-1)
-                l_z, l_c = negative_elbo_terms(
-                    mu, logvar, log_gamma, module.log_pi(), module.mu_c, module.prior_logvar()
-                )
+                rec, l_z, l_c, _ = self._neg_elbo_terms(xb, mu, logvar, eps)
                 total -= (rec + l_z + l_c).double()
             return total / n_mc_samples
 
