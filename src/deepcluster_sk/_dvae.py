@@ -365,7 +365,9 @@ class DVAEClusterer(BaseDeepClusterer):
                 torch.as_tensor(np.log(np.maximum(counts, 1.0) / counts.sum()), dtype=torch.float32)
             )
             # Sampled z should start inside its cluster: small posterior variance.
-            module.logvar_head.weight.normal_(0.0, 1e-3, generator=make_generator(draw_seed(rng)))
+            module.logvar_head.weight.normal_(
+                0.0, 1e-3, generator=make_generator(draw_seed(rng), device)
+            )
             module.logvar_head.bias.fill_(float(np.log(0.1 * np.median(var))))
         module.omega.requires_grad_(self.learn_pi)
 
