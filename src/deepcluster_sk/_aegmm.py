@@ -85,8 +85,8 @@ class AEGMM(AutoencoderClusterer):
 
     References
     ----------
-    Rahman et al., "Deep clustering with autoencoders and Gaussian mixture models"
-    (``shared/papers/001_d6ae3b236a1fa64c.txt``).
+    A. R. Bhattarai, "Unsupervised clustering using deep learning" (dense and convolutional
+    AE + GMM on MNIST, v-measure; ``shared/papers/001_d6ae3b236a1fa64c.txt``).
 
     Examples
     --------
