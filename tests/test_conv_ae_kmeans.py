@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
+import torch
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 from sklearn.exceptions import NotFittedError
@@ -261,3 +262,27 @@ def test_paper_preset_uses_flattened_feature_maps(small_digits):
     # 8x8 -> 4x4 -> 2x2 with 8 channels: the code is the flattened 32-wide feature map.
     assert est.module_.latent_dim == 8 * 2 * 2
     assert est.transform(X).shape == (100, 32)
+
+
+@pytest.mark.parametrize(
+    ("downsample", "batch_norm", "kernel_size"), [("stride", False, 5), ("pool", False, 3)]
+)
+def test_architecture_options_build_the_requested_encoder(
+    small_digits, downsample, batch_norm, kernel_size
+):
+    X, _ = small_digits
+    est = make_est(
+        3, downsample=downsample, batch_norm=batch_norm, kernel_size=kernel_size
+    ).fit(X)
+    layers = list(est.module_.encoder)
+    convs = [m for m in layers if isinstance(m, torch.nn.Conv2d)]
+    assert all(c.kernel_size == (kernel_size, kernel_size) for c in convs)
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in layers) is batch_norm
+    assert any(isinstance(m, torch.nn.MaxPool2d) for m in layers) is (downsample == "pool")
+    assert est.reconstruct(X[:5]).shape == (5, X.shape[1])
+
+
+def test_even_kernel_size_is_a_clear_error(small_digits):
+    X, _ = small_digits
+    with pytest.raises(ValueError, match="kernel_size must be odd"):
+        make_est(3, kernel_size=4).fit(X)

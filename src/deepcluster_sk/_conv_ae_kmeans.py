@@ -38,6 +38,13 @@ class ConvAEKMeans(AutoencoderClusterer):
         With an int, a fully connected bottleneck of that size follows the convolutions.
         None uses the flattened last feature map as the code (the paper's recipe, see
         :meth:`paper`); on MNIST the 10-d bottleneck clusters better.
+    kernel_size : int, default=3
+        Odd kernel size of the encoder convolutions.
+    batch_norm : bool, default=True
+        ``BatchNorm2d`` after the hidden convolutions.
+    downsample : {"pool", "stride"}, default="pool"
+        How each encoder block halves the image: ``MaxPool2d`` after a stride-1
+        convolution (the paper) or a stride-2 convolution.
     input_shape : tuple of int, "1d" or None, default=None
         ``(channels, height, width)`` of each row; None infers a square one-channel image.
     n_components : int, default=50
@@ -84,8 +91,8 @@ class ConvAEKMeans(AutoencoderClusterer):
 
     References
     ----------
-    "Unsupervised clustering of MNIST with a convolutional autoencoder, PCA and KMeans"
-    (``shared/papers/000_a3cea87e76dfb037.txt``).
+    R. Das, "Deep Autoencoder-Based Feature Learning for Enhanced Unsupervised Clustering
+    of MNIST" (``shared/papers/000_a3cea87e76dfb037.txt``).
 
     Examples
     --------
@@ -103,6 +110,9 @@ class ConvAEKMeans(AutoencoderClusterer):
         "batch_size": [Interval(Integral, 2, None, closed="left")],
         "channels": ["array-like"],
         "latent_dim": [Interval(Integral, 1, None, closed="left"), None],
+        "kernel_size": [Interval(Integral, 1, None, closed="left")],
+        "batch_norm": ["boolean"],
+        "downsample": [StrOptions({"pool", "stride"})],
         "input_shape": ["array-like", StrOptions({"1d"}), None],
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "loss": [StrOptions({"bce", "mse"})],
@@ -115,6 +125,9 @@ class ConvAEKMeans(AutoencoderClusterer):
         *,
         channels: Sequence[int] = (32, 64, 128),
         latent_dim: int | None = 10,
+        kernel_size: int = 3,
+        batch_norm: bool = True,
+        downsample: str = "pool",
         input_shape: Sequence[int] | str | None = None,
         n_components: int = 50,
         loss: str = "bce",
@@ -132,6 +145,9 @@ class ConvAEKMeans(AutoencoderClusterer):
         self.n_clusters = n_clusters
         self.channels = channels
         self.latent_dim = latent_dim
+        self.kernel_size = kernel_size
+        self.batch_norm = batch_norm
+        self.downsample = downsample
         self.input_shape = input_shape
         self.n_components = n_components
         self.loss = loss
@@ -150,7 +166,7 @@ class ConvAEKMeans(AutoencoderClusterer):
     def paper(cls, n_clusters: int = 10, **params: Any) -> ConvAEKMeans:
         """The paper's recipe: flattened conv feature maps -> PCA(50) -> k-means.
 
-        Chowdhury et al. cluster the flattened output of the last pooling block (no fully
+        Das (paper 000) clusters the flattened output of the last pooling block (no fully
         connected bottleneck), trained 50 epochs by Adam with BCE at batch 256.
 
         Parameters
@@ -168,6 +184,9 @@ class ConvAEKMeans(AutoencoderClusterer):
         recipe: dict[str, Any] = {
             "channels": (32, 64, 128),
             "latent_dim": None,
+            "kernel_size": 3,
+            "batch_norm": True,
+            "downsample": "pool",
             "n_components": 50,
             "loss": "bce",
             "n_epochs": 50,
@@ -182,7 +201,16 @@ class ConvAEKMeans(AutoencoderClusterer):
         self.input_shape_ = self._resolve_input_shape(X.shape[1])
 
     def _build_module(self, n_features: int) -> torch.nn.Module:
-        return ConvAutoencoder(self.input_shape_, self.channels, self.latent_dim)
+        if self.kernel_size % 2 == 0:
+            raise ValueError(f"kernel_size must be odd, got {self.kernel_size}.")
+        return ConvAutoencoder(
+            self.input_shape_,
+            self.channels,
+            self.latent_dim,
+            kernel_size=self.kernel_size,
+            batch_norm=self.batch_norm,
+            downsample=self.downsample,
+        )
 
     def _fit_head(self, Z: np.ndarray, rng: np.random.RandomState) -> None:
         n_components = min(self.n_components, Z.shape[0], Z.shape[1])

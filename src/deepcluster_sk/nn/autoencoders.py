@@ -80,7 +80,7 @@ class ConvAutoencoder(nn.Module):
 
     Each encoder block halves the spatial size, either by ``Conv2d(stride=1)`` +
     ``BatchNorm2d`` + ReLU + ``MaxPool2d(2, ceil_mode=True)`` (``downsample="pool"``,
-    Chowdhury et al.) or by a stride-2 ``Conv2d`` + ReLU (``downsample="stride"``, the
+    Das, paper 000) or by a stride-2 ``Conv2d`` + ReLU (``downsample="stride"``, the
     convolutional AE of the AE+GMM paper). The decoder mirrors it with stride-2
     ``ConvTranspose2d`` layers whose output sizes are pinned to the encoder's sizes, so odd
     image sizes reconstruct to exactly the input size.
