@@ -27,6 +27,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", default=None, help="folder holding mnist.npz / usps.npz")
     parser.add_argument("--eval-dataset", default=None, choices=DATASETS)
     parser.add_argument("--tag", default=None)
+    parser.add_argument(
+        "--monitor-every", type=int, default=0,
+        help="log ACC/NMI of predict every N epochs of the joint phase (0: off)",
+    )
     parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
     args = parser.parse_args(argv)
     record = run_benchmark(
@@ -40,6 +44,7 @@ def main(argv: list[str] | None = None) -> None:
         eval_dataset=args.eval_dataset,
         out_dir=args.out,
         tag=args.tag,
+        monitor_every=args.monitor_every,
     )
     summary = {k: record[k] for k in ("estimator", "dataset", "n_samples", "seed", "device")}
     summary.update(record["metrics"])

@@ -149,7 +149,23 @@ class BaseDeepClusterer(
         rng: np.random.RandomState,
         **kwargs: Any,
     ) -> list[dict[str, float]]:
-        """Run the shared training engine and append its records to ``history_``."""
+        """Run the shared training engine and append its records to ``history_``.
+
+        A private ``_epoch_monitor(estimator, phase, epoch, record)`` attribute, when set
+        (benchmarks use it to log accuracy against known labels), is called after every
+        epoch with the record it may extend; the module is put back in training mode after.
+        """
+        monitor = getattr(self, "_epoch_monitor", None)
+        if monitor is not None:
+            inner = kwargs.pop("on_epoch_end", None)
+
+            def on_epoch_end(epoch: int, record: dict[str, Any]) -> bool | None:
+                stop = inner(epoch, record) if inner is not None else None
+                monitor(self, config.phase, epoch, record)
+                self.module_.train()
+                return stop
+
+            kwargs["on_epoch_end"] = on_epoch_end
         records = run_training(
             self.module_,
             loss_fn,
