@@ -1,8 +1,11 @@
-"""Choosing the number of clusters with AEGMM's BIC (the AE+GMM paper's figure 15).
+"""Choosing the number of clusters with AEGMM's BIC and AIC, without labels.
 
-Fit one AEGMM per candidate ``n_clusters`` (same seed, so the same autoencoder) and compare
-the Bayesian and Akaike information criteria of the mixture on the latent codes
-(``est.bic(X)``, ``est.aic(X)``, lower is better) with the v-measure against the true labels,
+A. R. Bhattarai, "Unsupervised Clustering Using Deep Learning"
+(``shared/papers/001_d6ae3b236a1fa64c.txt``, figure 15) picks the number of clusters from
+the v-measure against the true labels, which a user of a clustering method does not have.
+Here one AEGMM is fitted per candidate ``n_clusters`` (same seed, so the same autoencoder)
+and the label-free Bayesian and Akaike information criteria of the mixture on the latent
+codes (``est.bic(X)``, ``est.aic(X)``, lower is better) are drawn beside that v-measure,
 which the criteria never see. The curves are saved as ``bic_curve.png``. Fast by default
 (scikit-learn's digits, a small network, seconds on a CPU); ``--full`` runs AEGMM's defaults
 on all 70,000 MNIST images for 6 to 14 clusters, as in the paper (needs ``mnist.npz`` from

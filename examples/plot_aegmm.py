@@ -1,6 +1,6 @@
 """Autoencoder + Gaussian mixture (dense and conv) on MNIST, beside the paper's v-measures.
 
-Follows the protocol of "Deep clustering with autoencoders and Gaussian mixture models"
+Follows the protocol of A. R. Bhattarai, "Unsupervised Clustering Using Deep Learning"
 (``shared/papers/001_d6ae3b236a1fa64c.txt``, table 2): fit on the training split, report
 the v-measure of the training clusters (``labels_``) and of the held-out test split
 (``predict``), for the dense ``d-500-500-2000-10`` autoencoder (paper: 0.817 train / 0.826
