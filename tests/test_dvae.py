@@ -8,11 +8,13 @@ import numpy as np
 import pytest
 import torch
 from sklearn.base import clone
-from sklearn.datasets import make_blobs
+from sklearn.cluster import KMeans
+from sklearn.datasets import make_blobs, make_circles
 from sklearn.exceptions import NotFittedError
 from sklearn.preprocessing import StandardScaler
 
 from deepcluster_sk import DVAEClusterer
+from deepcluster_sk._dvae import spectral_labels
 from deepcluster_sk.metrics import cluster_accuracy
 
 FAST = {
@@ -192,18 +194,21 @@ def test_history_phases_and_terms(digits_fitted):
     train = [r for r in est.history_ if r["phase"] == "train"]
     assert [r["epoch"] for r in train] == list(range(DIGITS["n_epochs"]))
     for r in train:
-        for key in ("rec", "kl_z", "kl_c", "sim", "agreement", "beta", "lr", "loss"):
+        for key in ("rec", "kl_z", "kl_c", "sim", "agreement", "beta", "lr", "loss", "min_pi"):
             assert key in r and np.isfinite(r[key]), key
         assert 0.0 <= r["agreement"] <= 1.0
         assert r["kl_c"] >= -1e-5
         if r["epoch"] < DIGITS["warmup_epochs"]:
             assert r["beta"] == 0.0
             assert r["sim"] == 0.0
+            assert r["sim_grad_ratio"] == 0.0
             # Without the similarity loss the epoch loss is the negative ELBO.
             assert r["loss"] == pytest.approx(r["rec"] + r["kl_z"] + r["kl_c"], rel=1e-4)
         else:
             assert r["beta"] == pytest.approx(DIGITS["similarity_weight"], rel=1e-6)
             assert r["sim"] > 0.0
+            # Spec A6: the similarity gradient on the means, relative to the ELBO's.
+            assert 0.0 < r["sim_grad_ratio"] < np.inf
             assert r["loss"] == pytest.approx(
                 r["rec"] + r["kl_z"] + r["kl_c"] + r["beta"] * r["sim"], rel=1e-4
             )
@@ -339,6 +344,8 @@ def test_predict_before_fit_raises(bars):
         {"classifier_input": "x"},
         {"likelihood": "poisson"},
         {"assign": "kmeans"},
+        {"init": "random"},
+        {"init_n_neighbors": 0},
         {"similarity_weight": -1.0},
         {"n_clusters": 0},
     ],
@@ -351,3 +358,41 @@ def test_invalid_params_raise(bars, params):
 def test_wrong_number_of_features_at_predict(bars_fitted):
     with pytest.raises(ValueError, match="features"):
         bars_fitted.predict(np.zeros((4, 7), np.float32))
+
+
+# ------------------------------------------------------------------------ initial partition
+def test_spectral_labels_follow_curved_clusters():
+    """Two rings: the neighbour graph separates them, k-means cuts both in half."""
+    X, y = make_circles(400, factor=0.4, noise=0.03, random_state=0)
+    assert cluster_accuracy(y, spectral_labels(X, 2, 10, seed=0)) == 1.0
+    assert cluster_accuracy(y, KMeans(2, n_init=10, random_state=0).fit_predict(X)) < 0.7
+
+
+@pytest.mark.parametrize("n", [300, 2500])  # dense and Lanczos eigensolvers
+def test_spectral_labels_separated_blobs_and_determinism(n):
+    X, y = make_blobs(n, centers=[[0, 0], [10, 0], [0, 10]], cluster_std=1.0, random_state=1)
+    labels = spectral_labels(X, 3, 10, seed=3)
+    assert cluster_accuracy(y, labels) == 1.0
+    np.testing.assert_array_equal(labels, spectral_labels(X, 3, 10, seed=3))
+
+
+@pytest.mark.parametrize("n", [3, 5])
+def test_spectral_labels_as_many_clusters_as_points(n):
+    labels = spectral_labels(np.random.RandomState(0).rand(n, 2), n, 10, seed=0)
+    assert sorted(labels) == list(range(n))
+
+
+@pytest.mark.parametrize("init", ["kmeans", "spectral"])
+def test_init_partition_seeds_prior_and_classifier(bars, init):
+    X, _ = bars
+    est = make(3, init=init, n_epochs=0).fit(X)
+    assert est.init_labels_.shape == (X.shape[0],)
+    assert set(est.init_labels_) == {0, 1, 2}
+    # With no joint epochs the prior means are the mean code of each initial cluster.
+    Z = est.transform(X)
+    means = np.stack([Z[est.init_labels_ == k].mean(0) for k in range(3)])
+    np.testing.assert_allclose(est.module_.mu_c.detach().numpy(), means, atol=1e-4)
+    # ... and the pretrained classifier reproduces the partition it was trained on.
+    assert np.mean(est.predict(X) == est.init_labels_) >= 0.95
+    expected_inertia = ((Z - means[est.init_labels_]) ** 2).sum()
+    assert est.kmeans_inertia_ == pytest.approx(expected_inertia, rel=1e-3)

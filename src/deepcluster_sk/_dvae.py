@@ -8,9 +8,12 @@ from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
+import scipy.sparse
 import torch
 import torch.nn.functional as F
+from scipy.sparse.linalg import eigsh
 from sklearn.cluster import KMeans
+from sklearn.neighbors import kneighbors_graph
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
@@ -48,6 +51,54 @@ def _voronoi_init(
             layers[1].bias.fill_(-shift)
 
 
+def _gradient_ratio(part: torch.Tensor, whole: torch.Tensor, wrt: torch.Tensor) -> float:
+    """``||d part / d wrt|| / ||d whole / d wrt||`` without touching parameter gradients."""
+    (g_part,) = torch.autograd.grad(part, wrt, retain_graph=True)
+    (g_whole,) = torch.autograd.grad(whole, wrt, retain_graph=True)
+    return float(g_part.norm() / g_whole.norm().clamp_min(1e-30))
+
+
+#: Graphs up to this many nodes use a dense eigensolver in :func:`spectral_labels`.
+_DENSE_EIGEN_MAX = 2000
+
+
+def spectral_labels(Z: np.ndarray, n_clusters: int, n_neighbors: int, seed: int) -> np.ndarray:
+    """Spectral clustering of the rows of ``Z`` on their symmetric k-nearest-neighbour graph.
+
+    The normalised affinity ``D^-1/2 A D^-1/2`` of the connectivity graph gives its top
+    ``n_clusters`` eigenvectors (Lanczos, ``scipy.sparse.linalg.eigsh``); their rows,
+    scaled to unit length, are clustered by k-means (Ng, Jordan and Weiss, 2001). The graph
+    has ``n_neighbors`` edges a row, so time and memory grow linearly with ``len(Z)``.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_samples, n_features)
+    n_clusters : int
+    n_neighbors : int
+    seed : int
+        Seeds the Lanczos start vector and the k-means.
+
+    Returns
+    -------
+    labels : ndarray of shape (n_samples,)
+    """
+    n = Z.shape[0]
+    k = min(int(n_neighbors), n - 1)
+    graph = kneighbors_graph(Z, k, mode="connectivity", include_self=False)
+    graph = graph.maximum(graph.T).tocsr()
+    inv_sqrt = 1.0 / np.sqrt(np.asarray(graph.sum(axis=1)).ravel())
+    affinity = scipy.sparse.diags(inv_sqrt) @ graph @ scipy.sparse.diags(inv_sqrt)
+    n_vec = min(n_clusters, n)
+    if n <= _DENSE_EIGEN_MAX:
+        # Small graphs: a dense symmetric eigensolver is exact and has no k < n restriction.
+        vectors = np.linalg.eigh(affinity.toarray())[1][:, n - n_vec :]
+    else:
+        v0 = np.random.RandomState(seed).uniform(-1.0, 1.0, n)
+        vectors = eigsh(affinity, k=n_vec, which="LA", v0=v0, tol=1e-6)[1]
+    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    return KMeans(n_clusters, n_init=10, random_state=seed).fit_predict(vectors)
+
+
 class DVAEClusterer(BaseDeepClusterer):
     """Deep clustering with a GMM-prior VAE, a classifier and a similarity loss (DVAE).
 
@@ -80,8 +131,14 @@ class DVAEClusterer(BaseDeepClusterer):
         Adam learning rate of pretraining.
     pretrain_batch_size : int, default=256
         Mini-batch size of pretraining and classifier pretraining.
+    init : {"spectral", "kmeans"}, default="spectral"
+        Partition of the pretrained codes that initialises the prior and the classifier:
+        the paper's k-means, or spectral clustering of the codes' nearest-neighbour graph
+        (:func:`spectral_labels`), which follows curved clusters that k-means cuts.
+    init_n_neighbors : int, default=10
+        Neighbours per code in the graph of ``init="spectral"``.
     kmeans_n_init : int, default=20
-        k-means restarts of the initialisation.
+        k-means restarts of ``init="kmeans"``.
     classifier_init : {"voronoi", "random"}, default="voronoi"
         Start of the classifier: ``"voronoi"`` sets it to the k-means nearest-centre rule
         (softened by the pooled within-cluster variance) before the cross-entropy
@@ -145,11 +202,18 @@ class DVAEClusterer(BaseDeepClusterer):
     history_ : list of dict
         Per-epoch records of every phase (``phase`` is ``"pretrain"``, ``"classifier"`` or
         ``"train"``) with the loss terms ``rec``, ``kl_z``, ``kl_c``, ``sim``, the
-        classifier/mixture ``agreement``, ``beta`` and ``lr``.
+        classifier/mixture ``agreement``, ``beta`` and ``lr``. Joint-training records also
+        hold ``min_pi`` and ``sim_grad_ratio``: the norm of the gradient of
+        ``beta * L_sim`` on the posterior means over that of the negative ELBO, on the
+        epoch's first batch (0 while beta is 0); values far below 1 mean the similarity
+        loss barely steers training.
     phase_seconds_ : dict
-        Wall time of ``pretrain``, ``init`` (k-means and classifier) and ``train``.
+        Wall time of ``pretrain``, ``init`` (initial partition and classifier) and ``train``.
+    init_labels_ : ndarray of shape (n_samples,)
+        The initial partition of the pretrained codes (``init``): pseudo-labels of the
+        classifier pretraining; label ``k`` is prior component ``k``.
     kmeans_inertia_ : float
-        Inertia of the initial k-means on the pretrained codes.
+        Within-cluster sum of squares of that partition around its cluster means.
 
     References
     ----------
@@ -181,6 +245,8 @@ class DVAEClusterer(BaseDeepClusterer):
         "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
         "pretrain_lr": [Interval(Real, 0, None, closed="neither")],
         "pretrain_batch_size": [Interval(Integral, 1, None, closed="left")],
+        "init": [StrOptions({"kmeans", "spectral"})],
+        "init_n_neighbors": [Interval(Integral, 1, None, closed="left")],
         "kmeans_n_init": [Interval(Integral, 1, None, closed="left")],
         "classifier_init": [StrOptions({"voronoi", "random"})],
         "classifier_epochs": [Interval(Integral, 0, None, closed="left")],
@@ -210,6 +276,8 @@ class DVAEClusterer(BaseDeepClusterer):
         pretrain_epochs: int = 100,
         pretrain_lr: float = 1e-3,
         pretrain_batch_size: int = 256,
+        init: str = "spectral",
+        init_n_neighbors: int = 10,
         kmeans_n_init: int = 20,
         classifier_init: str = "voronoi",
         classifier_epochs: int = 30,
@@ -243,6 +311,8 @@ class DVAEClusterer(BaseDeepClusterer):
         self.pretrain_epochs = pretrain_epochs
         self.pretrain_lr = pretrain_lr
         self.pretrain_batch_size = pretrain_batch_size
+        self.init = init
+        self.init_n_neighbors = init_n_neighbors
         self.kmeans_n_init = kmeans_n_init
         self.classifier_init = classifier_init
         self.classifier_epochs = classifier_epochs
@@ -339,17 +409,41 @@ class DVAEClusterer(BaseDeepClusterer):
             rng,
             params=self._joint_param_groups(),
             on_epoch_end=lambda epoch, record: record.update(
-                min_pi=float(module.log_pi().detach().exp().min())
+                min_pi=float(module.log_pi().detach().exp().min()),
+                sim_grad_ratio=self._grad_ratio.pop(epoch, 0.0),
             ),
         )
         self.phase_seconds_["train"] = time.perf_counter() - t0
 
+    def _initial_partition(
+        self, Z: np.ndarray, rng: np.random.RandomState
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Pseudo-labels of the pretrained codes and the mean code of each cluster.
+
+        ``init="kmeans"`` is the paper's k-means; ``init="spectral"`` clusters a
+        ``init_n_neighbors``-nearest-neighbour graph of the codes (the graph follows curved
+        clusters that k-means cuts). Either way the labels are sorted by nothing: label ``k``
+        is prior component ``k`` and classifier class ``k``.
+        """
+        seed = draw_seed(rng)
+        if self.init == "spectral":
+            labels = spectral_labels(Z, self.n_clusters, self.init_n_neighbors, seed)
+        else:
+            km = KMeans(self.n_clusters, n_init=self.kmeans_n_init, random_state=seed)
+            labels = km.fit_predict(Z)
+        centers = np.zeros((self.n_clusters, Z.shape[1]))
+        for k in range(self.n_clusters):
+            members = Z[labels == k]
+            # An empty cluster (possible only for degenerate codes) sits at the global mean.
+            centers[k] = members.mean(axis=0) if len(members) else Z.mean(axis=0)
+        return labels, centers
+
     def _initialise_from_kmeans(self, X: torch.Tensor, rng: np.random.RandomState) -> None:
         module: GMMPriorVAE = self.module_
         Z = self._latent(X)
-        km = KMeans(self.n_clusters, n_init=self.kmeans_n_init, random_state=draw_seed(rng))
-        labels = km.fit_predict(Z)
-        self.kmeans_inertia_ = float(km.inertia_)
+        labels, centers = self._initial_partition(Z, rng)
+        self.init_labels_ = labels
+        self.kmeans_inertia_ = float(((Z - centers[labels]) ** 2).sum())
         counts = np.bincount(labels, minlength=self.n_clusters).astype(np.float64)
         var = np.ones((self.n_clusters, Z.shape[1]))
         for k in range(self.n_clusters):
@@ -359,7 +453,7 @@ class DVAEClusterer(BaseDeepClusterer):
         var += 1e-6
         device = X.device
         with torch.no_grad():
-            module.mu_c.copy_(torch.as_tensor(km.cluster_centers_, dtype=torch.float32))
+            module.mu_c.copy_(torch.as_tensor(centers, dtype=torch.float32))
             module.logvar_c.copy_(torch.as_tensor(np.log(var), dtype=torch.float32))
             module.omega.copy_(
                 torch.as_tensor(np.log(np.maximum(counts, 1.0) / counts.sum()), dtype=torch.float32)
@@ -375,7 +469,7 @@ class DVAEClusterer(BaseDeepClusterer):
         mu_all = as_tensor(Z.astype(np.float32), device)
         y_all = torch.as_tensor(labels, dtype=torch.long, device=device)
         if self.classifier_init == "voronoi":
-            _voronoi_init(module.classifier, km.cluster_centers_, float(var.mean()), mu_all)
+            _voronoi_init(module.classifier, centers, float(var.mean()), mu_all)
 
         def classifier_loss(batch, epoch):
             mb, yb = batch
@@ -435,6 +529,8 @@ class DVAEClusterer(BaseDeepClusterer):
 
     def _joint_loss_fn(self, noise: torch.Generator):
         module: GMMPriorVAE = self.module_
+        # Epoch -> ||d(beta L_sim)/d mu|| / ||d L_GVAE/d mu|| on the epoch's first batch.
+        self._grad_ratio: dict[int, float] = {}
 
         def loss_fn(batch, epoch):
             (xb,) = batch
@@ -454,6 +550,8 @@ class DVAEClusterer(BaseDeepClusterer):
                     include_self=self.similarity_include_self,
                     detach_transition_weights=self.detach_transition_weights,
                 )
+                if epoch not in self._grad_ratio:
+                    self._grad_ratio[epoch] = _gradient_ratio(beta * sim, loss, mu)
                 loss = loss + beta * sim
                 terms["sim"] = sim
             else:
