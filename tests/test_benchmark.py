@@ -39,6 +39,8 @@ def test_run_benchmark_writes_the_record(tmp_path):
     assert 0.0 <= saved["metrics"]["acc"] <= 1.0
     for key in ("fit_seconds", "seconds_per_epoch", "peak_rss_mb", "torch_version", "cpu"):
         assert key in saved
+    assert set(saved["phase_seconds"]) == {"pretrain", "init", "train"}
+    assert sum(saved["phase_seconds"].values()) <= saved["fit_seconds"]
     train = [r for r in saved["history"] if r["phase"] == "train"]
     monitored = [r["epoch"] for r in train if "acc" in r]
     assert monitored == [1, 3]

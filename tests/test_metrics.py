@@ -422,7 +422,10 @@ def test_similarity_loss_lower_bound(batch):
     entropy_bound = -np.sum(xlogy(w, w)) / n**2
     assert np.isfinite(loss)
     assert entropy_bound >= -1e-12
-    assert loss >= entropy_bound - 1e-9
+    # The bound needs rows of W summing to 1. The clamp n_k >= 1e-8 (spec F12) lets a row
+    # exceed 1 by sum_k gamma_ik^2 / 1e-8 over components with n_k < 1e-8, i.e. by < 1e-8
+    # (hypothesis found gamma = [7.6e-9, 0.5, 0.5], N = 1: loss 0, bound 1.8e-9).
+    assert loss >= entropy_bound - 1e-7
 
 
 @FAST

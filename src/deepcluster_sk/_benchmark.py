@@ -284,6 +284,9 @@ def run_benchmark(
             round(X.shape[0] * len(epoch_seconds) / train_seconds, 1) if train_seconds else None
         ),
         "peak_rss_mb": round(_peak_rss_mb(), 1),
+        "phase_seconds": {
+            k: round(v, 3) for k, v in getattr(est, "phase_seconds_", {}).items()
+        },
         "history": history,
     }
     if eval_dataset is not None:

@@ -48,7 +48,7 @@ _AXIS_NAMES = {"tsne": "t-SNE", "pca": "PC", None: "latent"}
 # Keys of a history record that are not curves: bookkeeping ...
 _RECORD_META = frozenset({"phase", "epoch", "lr", "seconds"})
 # ... and diagnostics that are not loss terms (drawn only when asked for through ``terms``).
-_RECORD_DIAGNOSTICS = frozenset({"agreement", "occupied", "beta", "min_pi"})
+_RECORD_DIAGNOSTICS = frozenset({"agreement", "occupied", "beta", "min_pi", "sim_grad_ratio"})
 
 
 def _pyplot() -> Any:
@@ -391,8 +391,9 @@ def plot_history(estimator: Any, *, terms: Sequence[str] | None = None) -> Figur
     terms : sequence of str, default=None
         Keys to draw. None draws the total ``"loss"`` and every loss term of each phase, leaving
         out bookkeeping (``epoch``, ``lr``, ``seconds``) and the DVAE diagnostics
-        (``agreement``, ``occupied``, ``beta``, ``min_pi``), which can be asked for by name. A
-        term that a phase did not record is simply absent from that phase's panel.
+        (``agreement``, ``occupied``, ``beta``, ``min_pi``, ``sim_grad_ratio``), which can be
+        asked for by name. A term that a phase did not record is simply absent from that
+        phase's panel.
 
     Returns
     -------
