@@ -131,10 +131,13 @@ class DVAEClusterer(BaseDeepClusterer):
         Adam learning rate of pretraining.
     pretrain_batch_size : int, default=256
         Mini-batch size of pretraining and classifier pretraining.
-    init : {"spectral", "kmeans"}, default="spectral"
+    init : {"kmeans", "spectral"}, default="kmeans"
         Partition of the pretrained codes that initialises the prior and the classifier:
         the paper's k-means, or spectral clustering of the codes' nearest-neighbour graph
-        (:func:`spectral_labels`), which follows curved clusters that k-means cuts.
+        (:func:`spectral_labels`), which follows curved clusters that k-means cuts. On the
+        pretrained codes of the 10,000 MNIST test images (seed 0) spectral labelled 0.795
+        correctly against k-means' 0.722, but joint training kept little of that lead
+        (final ACC 0.760 against 0.754) and on USPS it ended lower (0.794 against 0.806).
     init_n_neighbors : int, default=10
         Neighbours per code in the graph of ``init="spectral"``.
     kmeans_n_init : int, default=20
@@ -276,7 +279,7 @@ class DVAEClusterer(BaseDeepClusterer):
         pretrain_epochs: int = 100,
         pretrain_lr: float = 1e-3,
         pretrain_batch_size: int = 256,
-        init: str = "spectral",
+        init: str = "kmeans",
         init_n_neighbors: int = 10,
         kmeans_n_init: int = 20,
         classifier_init: str = "voronoi",
@@ -422,8 +425,8 @@ class DVAEClusterer(BaseDeepClusterer):
 
         ``init="kmeans"`` is the paper's k-means; ``init="spectral"`` clusters a
         ``init_n_neighbors``-nearest-neighbour graph of the codes (the graph follows curved
-        clusters that k-means cuts). Either way the labels are sorted by nothing: label ``k``
-        is prior component ``k`` and classifier class ``k``.
+        clusters that k-means cuts). Either way label ``k`` becomes prior component ``k`` and
+        classifier class ``k``.
         """
         seed = draw_seed(rng)
         if self.init == "spectral":
