@@ -392,14 +392,16 @@ class DVAEClusterer(BaseDeepClusterer):
 
         # Phase 2: k-means -> prior, log-variance head, classifier (one partition, spec 2c).
         t0 = time.perf_counter()
-        self._initialise_from_kmeans(X, rng)
+        self._initialise_from_partition(X, rng)
         self.phase_seconds_["init"] = time.perf_counter() - t0
 
         # Phase 3: joint training on the negative ELBO (+ beta * similarity loss).
         t0 = time.perf_counter()
         noise = make_generator(draw_seed(rng), X.device)
+        # Epoch -> ||d(beta L_sim)/d mu|| / ||d L_GVAE/d mu||, measured on its first batch.
+        grad_ratio: dict[int, float] = {}
         self._train(
-            self._joint_loss_fn(noise),
+            self._joint_loss_fn(noise, grad_ratio),
             X,
             self._fit_config(
                 lr_decay_step=self.lr_decay_step,
@@ -413,15 +415,13 @@ class DVAEClusterer(BaseDeepClusterer):
             params=self._joint_param_groups(),
             on_epoch_end=lambda epoch, record: record.update(
                 min_pi=float(module.log_pi().detach().exp().min()),
-                sim_grad_ratio=self._grad_ratio.pop(epoch, 0.0),
+                sim_grad_ratio=grad_ratio.pop(epoch, 0.0),
             ),
         )
         self.phase_seconds_["train"] = time.perf_counter() - t0
 
-    def _initial_partition(
-        self, Z: np.ndarray, rng: np.random.RandomState
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Pseudo-labels of the pretrained codes and the mean code of each cluster.
+    def _initial_partition(self, Z: np.ndarray, rng: np.random.RandomState) -> np.ndarray:
+        """Pseudo-labels of the pretrained codes.
 
         ``init="kmeans"`` is the paper's k-means; ``init="spectral"`` clusters a
         ``init_n_neighbors``-nearest-neighbour graph of the codes (the graph follows curved
@@ -434,26 +434,25 @@ class DVAEClusterer(BaseDeepClusterer):
         else:
             km = KMeans(self.n_clusters, n_init=self.kmeans_n_init, random_state=seed)
             labels = km.fit_predict(Z)
-        centers = np.zeros((self.n_clusters, Z.shape[1]))
-        for k in range(self.n_clusters):
-            members = Z[labels == k]
-            # An empty cluster (possible only for degenerate codes) sits at the global mean.
-            centers[k] = members.mean(axis=0) if len(members) else Z.mean(axis=0)
-        return labels, centers
+        return labels
 
-    def _initialise_from_kmeans(self, X: torch.Tensor, rng: np.random.RandomState) -> None:
+    def _initialise_from_partition(self, X: torch.Tensor, rng: np.random.RandomState) -> None:
         module: GMMPriorVAE = self.module_
         Z = self._latent(X)
-        labels, centers = self._initial_partition(Z, rng)
+        labels = self._initial_partition(Z, rng)
         self.init_labels_ = labels
-        self.kmeans_inertia_ = float(((Z - centers[labels]) ** 2).sum())
         counts = np.bincount(labels, minlength=self.n_clusters).astype(np.float64)
+        # An empty cluster (possible only for degenerate codes) sits at the global mean.
+        centers = np.tile(Z.mean(axis=0), (self.n_clusters, 1))
         var = np.ones((self.n_clusters, Z.shape[1]))
         for k in range(self.n_clusters):
             members = Z[labels == k]
+            if len(members):
+                centers[k] = members.mean(axis=0)
             if len(members) > 1:
                 var[k] = members.var(axis=0, ddof=1)
         var += 1e-6
+        self.kmeans_inertia_ = float(((Z - centers[labels]) ** 2).sum())
         device = X.device
         with torch.no_grad():
             module.mu_c.copy_(torch.as_tensor(centers, dtype=torch.float32))
@@ -530,10 +529,8 @@ class DVAEClusterer(BaseDeepClusterer):
         )
         return rec, l_z, l_c, log_gamma
 
-    def _joint_loss_fn(self, noise: torch.Generator):
+    def _joint_loss_fn(self, noise: torch.Generator, grad_ratio: dict[int, float]):
         module: GMMPriorVAE = self.module_
-        # Epoch -> ||d(beta L_sim)/d mu|| / ||d L_GVAE/d mu|| on the epoch's first batch.
-        self._grad_ratio: dict[int, float] = {}
 
         def loss_fn(batch, epoch):
             (xb,) = batch
@@ -553,8 +550,8 @@ class DVAEClusterer(BaseDeepClusterer):
                     include_self=self.similarity_include_self,
                     detach_transition_weights=self.detach_transition_weights,
                 )
-                if epoch not in self._grad_ratio:
-                    self._grad_ratio[epoch] = _gradient_ratio(beta * sim, loss, mu)
+                if epoch not in grad_ratio:
+                    grad_ratio[epoch] = _gradient_ratio(beta * sim, loss, mu)
                 loss = loss + beta * sim
                 terms["sim"] = sim
             else:
