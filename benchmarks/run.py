@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
-from deepcluster_sk._benchmark import DATASETS, ESTIMATORS, run_benchmark
+from deepcluster_sk import all_estimators
+
+sys.path.insert(0, str(Path(__file__).parent))  # benchmarks/ is not a package
+from harness import DATASETS, run_benchmark
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("estimator", choices=ESTIMATORS)
+    parser.add_argument("estimator", choices=[name for name, _ in all_estimators()])
     parser.add_argument("dataset", choices=DATASETS)
     parser.add_argument("--params", default="{}", help="constructor parameters as JSON")
     parser.add_argument("--seed", type=int, default=0)

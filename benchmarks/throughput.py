@@ -1,25 +1,31 @@
-"""Training throughput of the engine against the machine's float32 GEMM rate.
+"""Training throughput of the engine, per network and precision, against the GEMM rate.
 
-Measures, in one process:
+Measures, in one process (ratios between its rows are what to compare; absolute figures
+only with the CPU model beside them):
 
-1. the GEMM rate: ``torch.mm`` of two square float32 matrices (GFLOP/s);
-2. the engine: ``AEGMM``'s dense d-500-500-2000-10 autoencoder trained by the library's
-   training engine on MNIST (10k images, batch 256), samples/s over the epochs after the first;
-3. a plain reference loop (``DataLoader`` + ``.item()`` every step + unfused Adam).
+1. the GEMM rate: ``torch.mm`` of two square matrices in float32 and in bfloat16 (GFLOP/s);
+2. the engine: ``AEGMM`` trained by the library's training engine on MNIST (10k images,
+   batch 256 and 1024) with the dense d-500-500-2000-10 and the convolutional autoencoder, in
+   ``precision="float32"`` and ``"bfloat16"``: samples/s and seconds per epoch over the
+   epochs after the first;
+3. a plain reference loop for the dense float32 network (``DataLoader`` + ``.item()`` every
+   step + unfused Adam).
 
 The dense autoencoder costs about 6 x n_params FLOP per sample per step (forward 2, backward
 4), so ``ratio = 6 * n_params * samples_per_second / gemm_flops``.
 
 Usage::
 
-    python benchmarks/throughput.py [--data ../shared/data] [--epochs 4] [--n-samples 10000]
+    python benchmarks/throughput.py [--data ../shared/data] [--epochs 3] [--n-samples 10000]
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -27,15 +33,17 @@ import numpy as np
 import torch
 
 from deepcluster_sk import AEGMM
-from deepcluster_sk._benchmark import machine_info, write_result
+from deepcluster_sk._utils import cpu_has_fast_bfloat16, resolve_precision
 from deepcluster_sk.datasets import load_mnist
-from deepcluster_sk.nn import DenseAutoencoder
+
+sys.path.insert(0, str(Path(__file__).parent))  # benchmarks/ is not a package
+from harness import machine_info, write_result
 
 
-def gemm_gflops(size: int = 2048, repeats: int = 20) -> float:
-    """Best-of float32 matrix multiply rate in GFLOP/s."""
-    a = torch.randn(size, size)
-    b = torch.randn(size, size)
+def gemm_gflops(size: int = 2048, repeats: int = 20, dtype: torch.dtype = torch.float32) -> float:
+    """Best-of matrix multiply rate in GFLOP/s."""
+    a = torch.randn(size, size).to(dtype)
+    b = torch.randn(size, size).to(dtype)
     for _ in range(3):
         a @ b
     best = float("inf")
@@ -46,10 +54,11 @@ def gemm_gflops(size: int = 2048, repeats: int = 20) -> float:
     return 2 * size**3 / best / 1e9
 
 
-def plain_loop_samples_per_second(X: np.ndarray, epochs: int, batch_size: int) -> float:
+def plain_loop_samples_per_second(
+    model: torch.nn.Module, X: np.ndarray, epochs: int, batch_size: int
+) -> float:
     """The textbook loop: DataLoader, per-step .item(), default (unfused) Adam."""
     torch.manual_seed(0)
-    model = DenseAutoencoder(X.shape[1])
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, foreach=False)
     data = torch.utils.data.TensorDataset(torch.from_numpy(X))
     loader = torch.utils.data.DataLoader(data, batch_size=batch_size, shuffle=True)
@@ -67,56 +76,102 @@ def plain_loop_samples_per_second(X: np.ndarray, epochs: int, batch_size: int) -
     return X.shape[0] / statistics.median(times[1:] or times)
 
 
+def engine_rate(
+    X: np.ndarray, encoder: str, precision: str, epochs: int, batch_size: int
+) -> tuple[dict, AEGMM]:
+    """Train AEGMM's autoencoder through the engine; samples/s after the first epoch."""
+    est = AEGMM(
+        10,
+        encoder=encoder,
+        input_shape=(1, 28, 28),
+        n_epochs=epochs,
+        batch_size=batch_size,
+        precision=precision,
+        device="cpu",
+        random_state=0,
+    )
+    t0 = time.perf_counter()
+    est.fit(X)
+    fit_seconds = time.perf_counter() - t0
+    epoch_seconds = [r["seconds"] for r in est.history_]
+    steady = statistics.median(epoch_seconds[1:] or epoch_seconds)
+    row = {
+        "encoder": encoder,
+        "precision": est._precision,
+        "batch_size": batch_size,
+        "samples_per_second": round(X.shape[0] / steady, 1),
+        "epoch_seconds": [round(t, 3) for t in epoch_seconds],
+        "seconds_per_epoch_70k": round(steady * 70000 / X.shape[0], 2),
+        "final_loss": est.history_[-1]["loss"],
+        "fit_seconds": round(fit_seconds, 2),
+        "n_params": sum(p.numel() for p in est.module_.parameters()),
+    }
+    return row, est
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=None, help="folder or file holding mnist.npz")
     parser.add_argument("--n-samples", type=int, default=10000)
-    parser.add_argument("--epochs", type=int, default=4)
-    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--batch-sizes", default="256,1024")
+    parser.add_argument("--encoders", default="dense,conv")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
     parser.add_argument("--skip-plain", action="store_true", help="skip the reference loop")
     args = parser.parse_args()
 
     X, _ = load_mnist(args.data, split="test", return_X_y=True, download=False)
     X = X[: args.n_samples]
-    n_params = sum(p.numel() for p in DenseAutoencoder(X.shape[1]).parameters())
-    flop_per_sample = 6 * n_params
 
-    gemm_before = gemm_gflops()
-    est = AEGMM(
-        10, n_epochs=args.epochs, batch_size=args.batch_size, device="cpu", random_state=0
-    )
-    t0 = time.perf_counter()
-    est.fit(X)
-    fit_seconds = time.perf_counter() - t0
-    epoch_seconds = [r["seconds"] for r in est.history_]
-    engine_sps = X.shape[0] / statistics.median(epoch_seconds[1:] or epoch_seconds)
-    gemm_after = gemm_gflops()
-    gemm = max(gemm_before, gemm_after)
-    engine_gflops = engine_sps * flop_per_sample / 1e9
+    gemm = {"float32": gemm_gflops(), "bfloat16": gemm_gflops(dtype=torch.bfloat16)}
+    rows = []
+    dense_f32 = None
+    for encoder in args.encoders.split(","):
+        for batch_size in (int(b) for b in args.batch_sizes.split(",")):
+            for precision in ("float32", "bfloat16"):
+                row, est = engine_rate(X, encoder, precision, args.epochs, batch_size)
+                if encoder == "dense":
+                    flop = 6 * row["n_params"] * row["samples_per_second"]
+                    row["gflops"] = round(flop / 1e9, 2)
+                    row["ratio_to_gemm"] = round(flop / 1e9 / gemm[precision], 3)
+                    if precision == "float32" and batch_size == 256:
+                        dense_f32 = (row, est)
+                rows.append(row)
+                print(json.dumps(row), flush=True)
+    for row in rows:
+        base = next(
+            r
+            for r in rows
+            if r["encoder"] == row["encoder"]
+            and r["batch_size"] == row["batch_size"]
+            and r["precision"] == "float32"
+        )
+        row["speedup_over_float32"] = round(
+            row["samples_per_second"] / base["samples_per_second"], 3
+        )
     result = {
         "benchmark": "throughput",
-        "model": f"dense {X.shape[1]}-500-500-2000-10 autoencoder",
-        "n_params": n_params,
         "n_samples": int(X.shape[0]),
-        "batch_size": args.batch_size,
         "epochs": args.epochs,
-        "gemm_gflops": round(gemm, 2),
-        "gemm_gflops_before_after": [round(gemm_before, 2), round(gemm_after, 2)],
-        "engine_samples_per_second": round(engine_sps, 1),
-        "engine_gflops": round(engine_gflops, 2),
-        "ratio": round(engine_gflops / gemm, 3),
-        "engine_epoch_seconds": [round(s, 3) for s in epoch_seconds],
-        "fit_seconds": round(fit_seconds, 2),
+        "gemm_gflops": {k: round(v, 2) for k, v in gemm.items()},
+        "auto_precision_cpu": resolve_precision("auto", torch.device("cpu")),
+        "cpu_amx_bf16": cpu_has_fast_bfloat16(),
+        "cpu_avx512_bf16": bool(
+            getattr(torch._C._cpu, "_get_cpu_capability", dict)().get("avx512_bf16", False)
+        ),
+        "rows": rows,
     }
-    if not args.skip_plain:
-        plain_sps = plain_loop_samples_per_second(X, args.epochs, args.batch_size)
+    if not args.skip_plain and dense_f32 is not None:
+        row, est = dense_f32
+        model = copy.deepcopy(est.module_).cpu().train()  # same network, trained weights
+        plain_sps = plain_loop_samples_per_second(model, X, args.epochs, 256)
+        flop_per_sample = 6 * row["n_params"]
         result["plain_loop_samples_per_second"] = round(plain_sps, 1)
-        result["plain_loop_ratio"] = round(plain_sps * flop_per_sample / 1e9 / gemm, 3)
-        result["engine_speedup_over_plain_loop"] = round(engine_sps / plain_sps, 2)
+        result["plain_loop_ratio"] = round(plain_sps * flop_per_sample / 1e9 / gemm["float32"], 3)
+        result["engine_speedup_over_plain_loop"] = round(row["samples_per_second"] / plain_sps, 2)
     result.update(machine_info(torch.device("cpu")))
     path = write_result(result, args.out, "throughput")
-    print(json.dumps(result, indent=2))
+    print(json.dumps({k: v for k, v in result.items() if k != "rows"}, indent=2))
     print(f"wrote {path}")
 
 

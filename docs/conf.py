@@ -113,5 +113,32 @@ def _escape_shape_names(app, what, name, obj, options, lines):
             lines[i] = _SHAPE.sub(fix, line)
 
 
+import torch  # noqa: E402
+
+_MISSING = object()
+#: Every name a torch module inherits from ``torch.nn.Module`` (methods, class attributes and
+#: annotation-only attributes such as ``training``).
+_TORCH_MODULE_NAMES = frozenset(dir(torch.nn.Module)) | frozenset(
+    getattr(torch.nn.Module, "__annotations__", {})
+)
+
+
+def _skip_torch_module_members(app, what, name, obj, skip, options):
+    """Leave out what the ``deepcluster_sk.nn`` classes inherit from ``torch.nn.Module``.
+
+    The class template documents inherited members (so the estimators show ``fit_predict``,
+    ``get_params``, ...); for torch modules that would be the fifty-odd public members of
+    ``torch.nn.Module``, which PyTorch documents itself. A method the class overrides
+    (``forward``) is kept, since it is not the object ``torch.nn.Module`` holds.
+    """
+    if what not in ("class", "exception") or name not in _TORCH_MODULE_NAMES:
+        return None
+    inherited = getattr(torch.nn.Module, name, _MISSING)
+    if inherited is _MISSING or obj is inherited:
+        return True
+    return None
+
+
 def setup(app):
     app.connect("autodoc-process-docstring", _escape_shape_names)
+    app.connect("autodoc-skip-member", _skip_torch_module_members)

@@ -4,15 +4,16 @@ Follows the protocol of A. R. Bhattarai, "Unsupervised Clustering Using Deep Lea
 (``shared/papers/001_d6ae3b236a1fa64c.txt``, table 2): fit on the training split, report
 the v-measure of the training clusters (``labels_``) and of the held-out test split
 (``predict``), for the dense ``d-500-500-2000-10`` autoencoder (paper: 0.817 train / 0.826
-test) and the convolutional one (paper: 0.841 / 0.887). ACC on the test split is added.
-Figures, one set per architecture: t-SNE of the test codes, confusion matrix on the test
-split, training loss and reconstructions of test images.
+test) and the convolutional one (paper: 0.841 / 0.887), chosen by AEGMM's ``encoder``
+parameter (``"dense"`` or ``"conv"``). ACC on the test split is added. Figures, one set per
+network: t-SNE of the test codes, confusion matrix on the test split, training loss and
+reconstructions of test images.
 
 The default is a fast demonstration (seconds on a CPU): 1,600 training and 400 test MNIST
 images when ``mnist.npz`` is found (``--data``, ``$DEEPCLUSTER_SK_DATA`` or
 ``../shared/data``), else a 80/20 split of scikit-learn's 8x8 digits, with small networks.
-``--full`` fits AEGMM's defaults on the 60,000 training images and tests on the 10,000 test
-images (slow on a CPU)::
+``--full`` fits AEGMM's defaults (with ``encoder="dense"`` or ``"conv"``) on the 60,000
+training images and tests on the 10,000 test images (slow on a CPU)::
 
     python examples/plot_aegmm.py
     python examples/plot_aegmm.py --full --data ../shared/data --out results/aegmm
@@ -138,10 +139,10 @@ def main(argv: list[str] | None = None) -> None:
             params["n_epochs"] = DIGITS_EPOCHS[arch]
         if arch == "conv":
             params = {**params, "input_shape": image_shape}
-        est = AEGMM(10, architecture=arch, random_state=args.seed, **params)
+        est = AEGMM(10, encoder=arch, random_state=args.seed, **params)
         start = time.perf_counter()
         est.fit(X_train)
-        print(f"fitted AEGMM(architecture={arch!r}) in {time.perf_counter() - start:.1f} s")
+        print(f"fitted AEGMM(encoder={arch!r}) in {time.perf_counter() - start:.1f} s")
         test_labels = est.predict(X_test)
         rows[f"paper: {'' if arch == 'dense' else 'conv '}AE + GMM"] = PAPER[arch]
         rows[f"AEGMM({arch})"] = {

@@ -2,8 +2,9 @@
 
 Nothing in the estimators is specific to images. On a table of measurements (scikit-learn's
 wine or breast-cancer data) a :class:`~sklearn.pipeline.Pipeline` standardises the columns
-and feeds them to a small dense ``AEGMM`` trained with the squared error (``loss="mse"``; the
-other option, ``"bce"``, needs data in [0, 1], which standardised columns are not). It is
+and feeds them to a small dense ``AEGMM`` (``encoder="dense"``) trained with the squared
+error (``likelihood="gaussian"``; the other option, ``"bernoulli"``, needs data in [0, 1],
+which standardised columns are not). It is
 compared with :class:`~sklearn.cluster.KMeans` and
 :class:`~sklearn.mixture.GaussianMixture` on the same standardised columns, by ACC, NMI and
 ARI against the known classes. Figures: the AEGMM codes by true label and by cluster
@@ -50,10 +51,10 @@ def make_models(n_clusters: int, seed: int) -> dict[str, Any]:
     """The three pipelines compared, each standardising the columns first."""
     aegmm = AEGMM(
         n_clusters,
-        architecture="dense",
+        encoder="dense",
         hidden_dims=(32, 16),
         latent_dim=2,
-        loss="mse",
+        likelihood="gaussian",
         n_epochs=100,
         batch_size=16,
         gmm_n_init=5,

@@ -22,7 +22,7 @@ def dense(n_clusters=3, **params):
 
 def conv(n_clusters=3, **params):
     settings = {
-        "architecture": "conv",
+        "encoder": "conv",
         "channels": (8, 16),
         "latent_dim": 4,
         "n_epochs": 3,
@@ -123,7 +123,7 @@ def test_conv_accepts_height_width_pair(small_digits):
 def test_conv_on_rectangular_multichannel_images():
     rng = np.random.RandomState(0)
     X = rng.rand(40, 2 * 6 * 10).astype(np.float32)
-    est = conv(3, n_epochs=2, input_shape=(2, 6, 10), loss="bce").fit(X)
+    est = conv(3, n_epochs=2, input_shape=(2, 6, 10), likelihood="bernoulli").fit(X)
     assert est.labels_.shape == (40,)
     rec = est.reconstruct(X)
     assert rec.shape == X.shape
@@ -221,7 +221,7 @@ def test_non_finite_input_at_predict(blobs, dense_fitted):
 def test_bce_loss_needs_unit_interval(blobs):
     X, _ = blobs  # standardised, so values outside [0, 1]
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
-        dense(loss="bce").fit(X)
+        dense(likelihood="bernoulli").fit(X)
 
 
 def test_more_clusters_than_samples(blobs):

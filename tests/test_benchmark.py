@@ -1,19 +1,32 @@
-"""The benchmark runner: result record, JSON file, accuracy monitor."""
+"""The benchmark harness (benchmarks/harness.py): result record, JSON file, accuracy monitor."""
 
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
+from sklearn.base import clone
 
-from deepcluster_sk._benchmark import clustering_metrics, load_benchmark_data, run_benchmark
+from deepcluster_sk import DVAEClusterer
+
+# benchmarks/ is a folder of scripts, not a package
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import harness
+from harness import (
+    clustering_metrics,
+    load_benchmark_data,
+    monitored,
+    run_benchmark,
+)
 
 TINY_DVAE = {
     "hidden_dims": [32],
     "latent_dim": 4,
     "pretrain_epochs": 2,
-    "classifier_epochs": 2,
     "n_epochs": 4,
     "warmup_epochs": 2,
     "batch_size": 128,
@@ -53,6 +66,53 @@ def test_monitor_does_not_change_the_fit():
     plain = run_benchmark("DVAEClusterer", "digits", **kwargs)
     watched = run_benchmark("DVAEClusterer", "digits", monitor_every=1, **kwargs)
     assert plain["metrics"] == watched["metrics"]
+
+
+class _Recorder:
+    """Stands in for an estimator: a default hook, a fixed predict and a network."""
+
+    def __init__(self) -> None:
+        self.module_ = torch.nn.Linear(2, 2)
+
+    def _on_epoch_end(self, phase, epoch, record):
+        record["base_hook"] = True
+
+    def predict(self, X):
+        self.module_.eval()
+        return (X[:, 0] > 0.5).astype(int)
+
+
+def test_monitored_hook_scores_the_joint_phase_every_n_epochs():
+    X = np.repeat([[0.0], [1.0]], 10, axis=0)
+    y = np.repeat([3, 7], 10)
+    est = monitored(_Recorder, X, y, every=2, seed=0)()
+    records = {}
+    for phase in ("pretrain", "classifier", "train"):
+        for epoch in range(4):
+            record = {"phase": phase, "epoch": epoch}
+            est._on_epoch_end(phase, epoch, record)
+            records[phase, epoch] = record
+    assert all(r["base_hook"] for r in records.values())  # the parent's hook still runs
+    scored = [key for key, r in records.items() if "acc" in r]
+    assert scored == [("train", 1), ("train", 3)]
+    assert records["train", 1]["acc"] == pytest.approx(1.0)
+    assert records["train", 1]["nmi"] == pytest.approx(1.0)
+    assert est.module_.training  # back in training mode after predict
+
+
+def test_monitored_subclass_keeps_the_parameters():
+    X, y = np.zeros((5, 4), np.float32), np.zeros(5, int)
+    cls = monitored(DVAEClusterer, X, y, every=1, seed=0)
+    assert issubclass(cls, DVAEClusterer)
+    assert cls.__name__ == "DVAEClusterer"
+    est = cls(3, random_state=1)
+    assert est.get_params() == DVAEClusterer(3, random_state=1).get_params()
+    assert type(clone(est)) is cls
+
+
+def test_peak_memory_is_none_without_the_resource_module(monkeypatch):
+    monkeypatch.setitem(sys.modules, "resource", None)  # as on Windows
+    assert harness._peak_rss_mb() is None
 
 
 def test_monitor_needs_a_model_with_a_trained_head():

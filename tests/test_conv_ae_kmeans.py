@@ -42,7 +42,7 @@ def small_digits(digits):
 
 @pytest.fixture(scope="module")
 def fitted(small_digits):
-    return make_est(10, loss="bce").fit(small_digits[0])
+    return make_est(10, likelihood="bernoulli").fit(small_digits[0])
 
 
 # ------------------------------------------------------------------------- API
@@ -63,7 +63,7 @@ def test_predict_on_training_data_equals_labels(small_digits, fitted):
 
 
 def test_fit_predict_equals_labels_of_fit(small_digits, fitted):
-    labels = make_est(10, loss="bce").fit_predict(small_digits[0])
+    labels = make_est(10, likelihood="bernoulli").fit_predict(small_digits[0])
     np.testing.assert_array_equal(labels, fitted.labels_)
 
 
@@ -145,7 +145,9 @@ def test_three_channel_32x32_images():
 def test_odd_sizes_reconstruct_to_the_input_size(input_shape):
     n_features = int(np.prod(input_shape))
     X = np.random.RandomState(0).rand(30, n_features).astype(np.float32)
-    est = make_est(3, channels=(4, 8), input_shape=input_shape, n_epochs=1, loss="bce").fit(X)
+    est = make_est(
+        3, channels=(4, 8), input_shape=input_shape, n_epochs=1, likelihood="bernoulli"
+    ).fit(X)
     assert est.input_shape_ == input_shape
     rec = est.reconstruct(X)
     assert rec.shape == X.shape
@@ -154,7 +156,7 @@ def test_odd_sizes_reconstruct_to_the_input_size(input_shape):
 
 def test_mse_loss_accepts_unscaled_data():
     X = np.random.RandomState(0).randn(40, 36).astype(np.float32) * 5.0
-    est = make_est(3, channels=(4,), loss="mse", n_epochs=1).fit(X)
+    est = make_est(3, channels=(4,), likelihood="gaussian", n_epochs=1).fit(X)
     assert est.labels_.shape == (40,)
 
 
@@ -185,7 +187,7 @@ def test_inf_input(small_digits):
     X = small_digits[0].copy()
     X[3, 4] = np.inf
     with pytest.raises(ValueError, match="infinity"):
-        make_est(loss="mse").fit(X)
+        make_est(likelihood="gaussian").fit(X)
 
 
 @pytest.mark.parametrize("input_shape", [(1, 7, 9), (3, 8, 8), (10, 10)])
@@ -204,7 +206,7 @@ def test_non_square_features_need_input_shape():
 def test_values_outside_unit_interval_with_bce(small_digits, low, high):
     X = small_digits[0] * (high - low) + low
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
-        make_est(loss="bce").fit(X)
+        make_est(likelihood="bernoulli").fit(X)
 
 
 def test_more_clusters_than_samples(small_digits):
@@ -257,7 +259,8 @@ def test_batch_size_one_is_a_clear_error(small_digits):
 
 def test_paper_preset_uses_flattened_feature_maps(small_digits):
     est = ConvAEKMeans.paper(3, channels=(4, 8), n_epochs=1, device="cpu", random_state=0)
-    assert est.latent_dim is None and est.n_components == 50 and est.loss == "bce"
+    assert est.latent_dim is None and est.n_components == 50 and est.likelihood == "bernoulli"
+    assert est.encoder == "conv_pool"
     X = small_digits[0][:100]
     est.fit(X)
     # 8x8 -> 4x4 -> 2x2 with 8 channels: the code is the flattened 32-wide feature map.
@@ -266,24 +269,17 @@ def test_paper_preset_uses_flattened_feature_maps(small_digits):
 
 
 @pytest.mark.parametrize(
-    ("downsample", "batch_norm", "kernel_size"), [("stride", False, 5), ("pool", False, 3)]
+    ("encoder", "batch_norm", "kernel_size", "pooled"),
+    [("conv", False, 5, False), ("conv_pool", True, 3, True)],
 )
-def test_architecture_options_build_the_requested_encoder(
-    small_digits, downsample, batch_norm, kernel_size
+def test_builtin_conv_encoders_build_the_requested_blocks(
+    small_digits, encoder, batch_norm, kernel_size, pooled
 ):
     X, _ = small_digits
-    est = make_est(
-        3, downsample=downsample, batch_norm=batch_norm, kernel_size=kernel_size
-    ).fit(X)
-    layers = list(est.module_.encoder)
+    est = make_est(3, encoder=encoder).fit(X)
+    layers = list(est.module_.encoder.blocks)
     convs = [m for m in layers if isinstance(m, torch.nn.Conv2d)]
-    assert all(c.kernel_size == (kernel_size, kernel_size) for c in convs)
+    assert convs and all(c.kernel_size == (kernel_size, kernel_size) for c in convs)
     assert any(isinstance(m, torch.nn.BatchNorm2d) for m in layers) is batch_norm
-    assert any(isinstance(m, torch.nn.MaxPool2d) for m in layers) is (downsample == "pool")
+    assert any(isinstance(m, torch.nn.MaxPool2d) for m in layers) is pooled
     assert est.reconstruct(X[:5]).shape == (5, X.shape[1])
-
-
-def test_even_kernel_size_is_a_clear_error(small_digits):
-    X, _ = small_digits
-    with pytest.raises(ValueError, match="kernel_size must be odd"):
-        make_est(3, kernel_size=4).fit(X)

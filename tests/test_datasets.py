@@ -284,6 +284,36 @@ def test_load_npz_errors(tmp_path, split_npz):
     with pytest.raises(ValueError, match=r"not a readable \.npz"):
         load_npz(not_npz)
 
+    one_array = tmp_path / "one.npy"
+    np.save(one_array, np.zeros((2, 4)))
+    with pytest.raises(ValueError, match="single array"):
+        load_npz(one_array)
+
+
+def test_load_npz_damaged_member_names_file_and_key(tmp_path):
+    path = tmp_path / "damaged.npz"
+    np.savez(path, X=np.ones((100, 10)), y=np.zeros(100))
+    raw = bytearray(path.read_bytes())
+    raw[raw.find(np.float64(1.0).tobytes()) + 3] ^= 0xFF  # breaks the CRC of X.npy
+    path.write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match=r"cannot read array 'X' of .*damaged\.npz"):
+        load_npz(path)
+
+
+@pytest.mark.parametrize(
+    ("raw_shape", "expected"),
+    [
+        ((5, 28, 28), (1, 28, 28)),
+        ((5, 3, 4, 2), (3, 4, 2)),
+        ((5, 16), (1, 4, 4)),
+        ((5, 7), None),  # not a perfect square
+        ((5, 1), None),  # one feature is no image
+        ((5, 2, 3, 4, 5), None),
+    ],
+)
+def test_image_shape_of_the_stored_samples(raw_shape, expected):
+    assert datasets._infer_image_shape(raw_shape) == expected
+
 
 # ------------------------------------------------------------------------------- downloads
 

@@ -25,6 +25,7 @@ from deepcluster_sk.metrics import (
     wasserstein_distance_diag,
     wasserstein_similarity_loss,
 )
+from deepcluster_sk.nn import LOGVAR_CLAMP
 
 FAST = settings(max_examples=50, deadline=None)
 
@@ -95,7 +96,7 @@ def _reference_loss(gamma, mu, logvar, reduction="paper", include_self=True):
     if n == 1:
         return 0.0
     mass = np.maximum(gamma.sum(axis=0), 1e-8)
-    s = np.exp(0.5 * np.clip(logvar, -30, 30))
+    s = np.exp(0.5 * np.clip(logvar, *LOGVAR_CLAMP))
     w = np.empty((n, n))
     d = np.empty((n, n))
     for i in range(n):

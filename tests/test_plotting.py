@@ -59,10 +59,8 @@ def dvae(data):
         hidden_dims=(32,),
         latent_dim=2,
         pretrain_epochs=2,
-        classifier_epochs=2,
         n_epochs=2,
         warmup_epochs=1,
-        kmeans_n_init=2,
         random_state=0,
     )
     return est.fit(X)
@@ -347,10 +345,16 @@ def test_reconstructions_rgb_and_image_shape():
     assert len(fig.axes) == 2 * 5
 
 
-def test_reconstructions_errors(dvae, data):
+def test_reconstructions_of_the_vae(dvae, data):
+    X, _ = data
+    fig = plot_reconstructions(dvae, X, n_images=2, random_state=0)
+    assert len(fig.axes) == 4
+
+
+def test_reconstructions_errors(data):
     X, _ = data
     with pytest.raises(TypeError, match="reconstruct"):
-        plot_reconstructions(dvae, X)
+        plot_reconstructions(object(), X)
     with pytest.raises(ValueError, match="image_shape"):
         plot_reconstructions(_Identity(), np.zeros((4, 10)))
     with pytest.raises(ValueError, match="image_shape"):

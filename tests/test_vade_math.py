@@ -19,14 +19,13 @@ from torch import nn
 
 import deepcluster_sk._dvae as dvae_module
 from deepcluster_sk import DVAEClusterer
+from deepcluster_sk._networks import build_vae
 from deepcluster_sk._training import FitConfig
+from deepcluster_sk.nn import LOGVAR_CLAMP, reconstruction_loss
 from deepcluster_sk.nn.vade import (
-    LOGVAR_CLAMP,
-    GMMPriorVAE,
     component_kl,
     gmm_log_posterior,
     negative_elbo_terms,
-    reconstruction_nll,
 )
 
 FAST = settings(max_examples=40, deadline=None)
@@ -106,7 +105,7 @@ def test_classifier_probabilities_rows_sum_to_one(p, scale):
     j = p["mu"].shape[1]
     c = p["log_pi"].shape[0]
     torch.manual_seed(0)
-    for clf in (GMMPriorVAE(3, c, (), j).classifier, GMMPriorVAE(3, 10, (), j).classifier):
+    for clf in (_vae(3, c, (), j).classifier, _vae(3, 10, (), j).classifier):
         clf = clf.double()
         with torch.no_grad():
             for layer in clf.modules():
@@ -303,7 +302,7 @@ def test_bernoulli_nll_matches_cross_entropy(data):
     n, d = data.draw(st.integers(1, 12)), data.draw(st.integers(1, 8))
     logits = _array(data.draw, (n, d), *VALUE)
     x = _array(data.draw, (n, d), 0.0, 1.0)
-    ours = reconstruction_nll(_t(logits), _t(x), "bernoulli").numpy()
+    ours = reconstruction_loss(_t(logits), _t(x), "bernoulli", "none").numpy()
     # 1 - sigmoid(l) is written sigmoid(-l): the same number, without cancellation near 1.
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = x * np.log(expit(logits)) + (1.0 - x) * np.log(expit(-logits))
@@ -319,7 +318,7 @@ def test_bernoulli_nll_is_finite_for_huge_logits(logit, target):
     for dtype in (torch.float32, torch.float64):
         out = torch.full((2, 3), logit, dtype=dtype)
         x = torch.full((2, 3), target, dtype=dtype)
-        nll = reconstruction_nll(out, x, "bernoulli")
+        nll = reconstruction_loss(out, x, "bernoulli", "none")
         assert torch.isfinite(nll).all()
         # softplus(l) - x l is exactly (1 - x) l for l >> 0 and -x l for l << 0.
         per_pixel = (1.0 - target) * logit if logit > 0 else -target * logit
@@ -333,7 +332,7 @@ def test_gaussian_nll_matches_numpy_formula(data):
     out = _array(data.draw, (n, d), *VALUE)
     x = _array(data.draw, (n, d), *VALUE)
     variance = data.draw(_floats(0.01, 10.0))
-    ours = reconstruction_nll(_t(out), _t(x), "gaussian", variance).numpy()
+    ours = reconstruction_loss(_t(out), _t(x), "gaussian", "none", variance).numpy()
     expected = ((x - out) ** 2).sum(1) / (2 * variance) + 0.5 * d * np.log(2 * np.pi * variance)
     np.testing.assert_allclose(ours, expected, rtol=1e-12, atol=1e-10)
 
@@ -343,7 +342,8 @@ def test_gaussian_nll_default_variance_is_half():
     out = torch.ones(1, 4, dtype=torch.float64)
     expected = 4.0 + 2.0 * np.log(np.pi)  # sse / (2 * 0.5) + (D / 2) log(2 pi 0.5)
     torch.testing.assert_close(
-        reconstruction_nll(out, x, "gaussian"), torch.tensor([expected], dtype=torch.float64)
+        reconstruction_loss(out, x, "gaussian", "none"),
+        torch.tensor([expected], dtype=torch.float64),
     )
 
 
@@ -351,13 +351,13 @@ def test_gaussian_nll_default_variance_is_half():
 # 8. GMMPriorVAE structure (spec A2, §3)
 # --------------------------------------------------------------------------------------------------
 def test_classifier_is_single_linear_for_ten_clusters():
-    module = GMMPriorVAE(64, 10, (32,), 6)
+    module = _vae(64, 10, (32,), 6)
     assert isinstance(module.classifier, nn.Linear)
     assert (module.classifier.in_features, module.classifier.out_features) == (6, 10)
 
 
 def test_classifier_is_two_layer_below_ten_clusters():
-    module = GMMPriorVAE(64, 4, (32,), 6)
+    module = _vae(64, 4, (32,), 6)
     layers = list(module.classifier)
     assert [type(m) for m in layers] == [nn.Linear, nn.ReLU, nn.Linear]
     assert (layers[0].in_features, layers[0].out_features) == (6, 4)
@@ -367,7 +367,7 @@ def test_classifier_is_two_layer_below_ten_clusters():
 @pytest.mark.parametrize("n_clusters", [3, 10])
 def test_classifier_small_init(n_clusters):
     torch.manual_seed(0)
-    module = GMMPriorVAE(64, n_clusters, (32,), 6)
+    module = _vae(64, n_clusters, (32,), 6)
     for layer in module.classifier.modules():
         if isinstance(layer, nn.Linear):
             assert layer.weight.abs().max() < 0.06  # N(0, 0.01²)
@@ -376,7 +376,7 @@ def test_classifier_small_init(n_clusters):
 
 @pytest.mark.parametrize("bias", [-100.0, 100.0])
 def test_encode_full_clamps_logvar(bias):
-    module = GMMPriorVAE(5, 3, (8,), 2)
+    module = _vae(5, 3, (8,), 2)
     with torch.no_grad():
         module.logvar_head.bias.fill_(bias)
     mu, logvar = module.encode_full(torch.rand(4, 5))
@@ -385,13 +385,13 @@ def test_encode_full_clamps_logvar(bias):
     assert LOGVAR_CLAMP == (-10.0, 10.0)
     assert (logvar == expected).all()
     with torch.no_grad():
-        module.logvar_c.fill_(-50.0)
-    assert (module.prior_logvar() == -10.0).all()
+        module.prior.logvar_c.fill_(-50.0)
+    assert (module.prior.logvar() == -10.0).all()
 
 
 @pytest.mark.parametrize("hidden_dims", [(8,), (8, 6), ()])
 def test_autoencoder_parameters_exclude_classifier_logvar_head_and_prior(hidden_dims):
-    module = GMMPriorVAE(5, 3, hidden_dims, 2)
+    module = _vae(5, 3, hidden_dims, 2)
     ae = {id(p) for p in module.autoencoder_parameters()}
     excluded = [
         *module.classifier.parameters(),
@@ -399,19 +399,19 @@ def test_autoencoder_parameters_exclude_classifier_logvar_head_and_prior(hidden_
         *module.prior_parameters(),
     ]
     assert not ae & {id(p) for p in excluded}
-    included = [*module.trunk.parameters(), *module.mu_head.parameters()]
+    included = [*module.encoder.parameters(), *module.head.parameters()]
     included += list(module.decoder.parameters())
     assert ae == {id(p) for p in included}
     assert ae | {id(p) for p in excluded} == {id(p) for p in module.parameters()}
 
 
 def test_module_shapes_and_log_pi():
-    module = GMMPriorVAE(7, 4, (8,), 3)
+    module = _vae(7, 4, (8,), 3)
     x = torch.rand(5, 7)
     assert module.encode(x).shape == (5, 3)
     assert module(x).shape == (5, 7)
-    assert module.mu_c.shape == module.logvar_c.shape == (4, 3)
-    torch.testing.assert_close(module.log_pi().exp().sum(), torch.tensor(1.0))
+    assert module.prior.mu_c.shape == module.prior.logvar_c.shape == (4, 3)
+    torch.testing.assert_close(module.prior.log_pi().exp().sum(), torch.tensor(1.0))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -453,21 +453,38 @@ def _raise(*args, **kwargs):
     raise _SimilarityCalled
 
 
+class _TinyDVAE(DVAEClusterer):
+    _kmeans_n_init = 1
+    _classifier_epochs = 1
+    _pretrain_batch_size = 16
+
+
+def _vae(n_features, n_clusters, hidden_dims, latent_dim):
+    """The dense GMM-prior VAE as the estimator builds it."""
+    return build_vae(
+        np.zeros((2, n_features), np.float32),
+        n_clusters=n_clusters,
+        encoder="dense",
+        decoder="auto",
+        input_shape=None,
+        hidden_dims=hidden_dims,
+        channels=(1,),
+        latent_dim=latent_dim,
+    )
+
+
 def _tiny(**params):
     settings_ = {
         "hidden_dims": (8,),
         "latent_dim": 2,
         "pretrain_epochs": 1,
-        "kmeans_n_init": 1,
-        "classifier_epochs": 1,
         "n_epochs": 2,
         "batch_size": 16,
-        "pretrain_batch_size": 16,
         "device": "cpu",
         "random_state": 0,
     }
     settings_.update(params)
-    return DVAEClusterer(2, **settings_)
+    return _TinyDVAE(2, **settings_)
 
 
 @pytest.fixture(scope="module")

@@ -313,7 +313,17 @@ class Panel:
 
 
 def _architecture(run: dict) -> str:
-    return (run.get("params") or {}).get("architecture", "dense")
+    """The network a run trained: ``encoder`` (new runs), else the old ``architecture``.
+
+    ``encoder="auto"`` is the conv network when the run had an ``input_shape``.
+    """
+    params = run.get("params") or {}
+    if "encoder" in params:
+        encoder = params["encoder"]
+        if encoder == "auto":
+            return "conv" if params.get("input_shape") is not None else "dense"
+        return "conv" if str(encoder).startswith("conv") else str(encoder)
+    return params.get("architecture", "dense")
 
 
 def _is_mnist(run: dict) -> bool:

@@ -8,6 +8,9 @@ AEGMM
     Dense or convolutional autoencoder -> Gaussian mixture (EM).
 DVAEClusterer
     GMM-prior VAE with a classifier and a Wasserstein similarity loss.
+
+Each is a preset of (network, head): the ``encoder``/``decoder`` parameters take a built-in
+name or a user's ``torch.nn.Module``; the head is what distinguishes them.
 """
 
 from ._aegmm import AEGMM
@@ -17,4 +20,31 @@ from ._training import TrainingDivergedError
 
 __version__ = "0.1.0"
 
-__all__ = ["AEGMM", "ConvAEKMeans", "DVAEClusterer", "TrainingDivergedError", "__version__"]
+__all__ = [
+    "AEGMM",
+    "ConvAEKMeans",
+    "DVAEClusterer",
+    "TrainingDivergedError",
+    "__version__",
+    "all_estimators",
+]
+
+
+def all_estimators() -> list[tuple[str, type]]:
+    """The package's estimators, the one list the CLI, the benchmarks and the tests use.
+
+    Returns
+    -------
+    list of (str, type)
+        ``(name, class)`` pairs sorted by name, as :func:`sklearn.utils.all_estimators`.
+
+    Examples
+    --------
+    >>> from deepcluster_sk import all_estimators
+    >>> [name for name, _ in all_estimators()]
+    ['AEGMM', 'ConvAEKMeans', 'DVAEClusterer']
+    """
+    return sorted(
+        [(cls.__name__, cls) for cls in (AEGMM, ConvAEKMeans, DVAEClusterer)],
+        key=lambda pair: pair[0],
+    )

@@ -13,7 +13,6 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import AutoencoderClusterer
 from ._utils import draw_seed
-from .nn import ConvAutoencoder, DenseAutoencoder
 
 __all__ = ["AEGMM"]
 
@@ -28,39 +27,46 @@ class AEGMM(AutoencoderClusterer):
     ----------
     n_clusters : int, default=10
         Number of mixture components.
-    architecture : {"dense", "conv"}, default="dense"
-        ``"dense"``: ``d-500-500-2000-latent`` MLP with a mirror decoder. ``"conv"``: three
-        stride-2 convolutions and a fully connected latent layer, mirrored with transposed
-        convolutions (images given by ``input_shape``).
+    encoder : {"auto", "dense", "conv", "conv_pool"} or torch.nn.Module, default="auto"
+        The network that maps a batch to features ``(n, h)``; a ``Linear(h, latent_dim)``
+        head gives the code. ``"auto"`` is the convolutional encoder when ``input_shape`` is
+        given (images) and the dense ``d-500-500-2000`` one otherwise. ``"conv"``: stride-2
+        5x5 convolutions (``channels``); ``"conv_pool"``: 3x3 convolution + batch norm +
+        max-pooling blocks. A user module receives ``(n, *input_shape)`` when
+        ``input_shape`` is given and ``(n, n_features)`` otherwise; it is deep-copied in
+        ``fit``, never trained in place.
+    decoder : {"auto", "dense", "conv", "conv_pool"} or torch.nn.Module, default="auto"
+        Maps codes ``(n, latent_dim)`` to ``(n, n_features)`` or ``(n, *input_shape)``.
+        ``"auto"`` mirrors the encoder.
     hidden_dims : tuple of int, default=(500, 500, 2000)
-        Encoder widths of the dense architecture.
+        Widths of the dense encoder (the dense decoder mirrors them).
     channels : tuple of int, default=(32, 64, 128)
-        Encoder channels of the convolutional architecture.
+        Block channels of the convolutional encoder (the decoder mirrors them).
     latent_dim : int, default=10
         Size of the code.
     input_shape : tuple of int, "1d" or None, default=None
-        ``(channels, height, width)`` of each row for ``architecture="conv"``; None infers a
-        square single-channel image; ``"1d"`` treats rows as one-channel 1-D signals.
-    loss : {"mse", "bce"}, default="mse"
-        Reconstruction loss; ``"bce"`` needs data in [0, 1].
+        ``(channels, height, width)`` of each row; ``"1d"`` treats rows as one-channel 1-D
+        signals. None means flat rows (a convolutional network then infers a square
+        one-channel image).
+    likelihood : {"gaussian", "bernoulli", "auto"}, default="gaussian"
+        Reconstruction loss: squared error (``"gaussian"``) or binary cross-entropy
+        (``"bernoulli"``, needs X in [0, 1]); ``"auto"`` is Bernoulli when X lies in [0, 1].
     n_epochs : int, default=50
         Autoencoder training epochs.
     batch_size : int, default=256
         Mini-batch size.
     lr : float, default=1e-3
         Adam learning rate.
-    optimizer : {"adam", "adamw", "sgd"}, default="adam"
-        Optimizer of the autoencoder.
-    weight_decay : float, default=0.0
-        L2 penalty.
-    tol : float or None, default=None
-        Early stopping on the relative decrease of the epoch loss (None: off).
     covariance_type : {"full", "tied", "diag", "spherical"}, default="full"
         Covariance structure of the mixture.
-    gmm_max_iter : int, default=100
-        EM iterations (the paper runs 100).
     gmm_n_init : int, default=1
         EM restarts; the best likelihood is kept.
+    precision : {"auto", "float32", "bfloat16"}, default="auto"
+        Precision of the network's matrix products and convolutions during training
+        (``torch.autocast``). ``"auto"`` is bfloat16 on a CUDA GPU that supports it and on a
+        CPU with AMX, float32 elsewhere; losses, optimizer state and weights stay float32.
+        Inference (``transform``, ``predict``) always runs in float32, so results do not
+        depend on the training hardware's precision.
     device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
         Where the network is trained; ``"auto"`` uses CUDA when available.
     random_state : int, RandomState instance or None, default=None
@@ -70,8 +76,12 @@ class AEGMM(AutoencoderClusterer):
 
     Attributes
     ----------
-    module_ : torch.nn.Module
+    module_ : deepcluster_sk.nn.Autoencoder
         The trained autoencoder.
+    input_shape_ : tuple of int or None
+        The shape the network reads each row as (None: flat rows).
+    likelihood_ : str
+        The resolved likelihood.
     gmm_ : sklearn.mixture.GaussianMixture
         The mixture fitted on the training codes.
     labels_ : ndarray of shape (n_samples,)
@@ -83,10 +93,15 @@ class AEGMM(AutoencoderClusterer):
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Input column names, when ``X`` had string column names.
 
+    Notes
+    -----
+    EM runs at most ``_gmm_max_iter = 100`` iterations (the paper's), a private class
+    attribute; optimizer settings are private class attributes of the base class.
+
     References
     ----------
     A. R. Bhattarai, "Unsupervised clustering using deep learning" (dense and convolutional
-    AE + GMM on MNIST, v-measure; ``shared/papers/001_d6ae3b236a1fa64c.txt``).
+    AE + GMM on MNIST, v-measure).
 
     Examples
     --------
@@ -100,82 +115,93 @@ class AEGMM(AutoencoderClusterer):
 
     _parameter_constraints: dict = {  # noqa: RUF012
         **AutoencoderClusterer._parameter_constraints,
-        "architecture": [StrOptions({"dense", "conv"})],
-        "hidden_dims": ["array-like"],
-        "channels": ["array-like"],
-        "latent_dim": [Interval(Integral, 1, None, closed="left")],
-        "input_shape": ["array-like", StrOptions({"1d"}), None],
-        "loss": [StrOptions({"mse", "bce"})],
         "covariance_type": [StrOptions({"full", "tied", "diag", "spherical"})],
-        "gmm_max_iter": [Interval(Integral, 1, None, closed="left")],
         "gmm_n_init": [Interval(Integral, 1, None, closed="left")],
     }
+
+    #: EM iterations of the mixture (the paper runs 100).
+    _gmm_max_iter: int = 100
 
     def __init__(
         self,
         n_clusters: int = 10,
         *,
-        architecture: str = "dense",
+        encoder: str | torch.nn.Module = "auto",
+        decoder: str | torch.nn.Module = "auto",
         hidden_dims: Sequence[int] = (500, 500, 2000),
         channels: Sequence[int] = (32, 64, 128),
         latent_dim: int = 10,
         input_shape: Sequence[int] | str | None = None,
-        loss: str = "mse",
+        likelihood: str = "gaussian",
         n_epochs: int = 50,
         batch_size: int = 256,
         lr: float = 1e-3,
-        optimizer: str = "adam",
-        weight_decay: float = 0.0,
-        tol: float | None = None,
         covariance_type: str = "full",
-        gmm_max_iter: int = 100,
         gmm_n_init: int = 1,
+        precision: str = "auto",
         device: str | torch.device = "auto",
         random_state: Any = None,
         verbose: int = 0,
     ):
         self.n_clusters = n_clusters
-        self.architecture = architecture
+        self.encoder = encoder
+        self.decoder = decoder
         self.hidden_dims = hidden_dims
         self.channels = channels
         self.latent_dim = latent_dim
         self.input_shape = input_shape
-        self.loss = loss
+        self.likelihood = likelihood
         self.n_epochs = n_epochs
         self.batch_size = batch_size
         self.lr = lr
-        self.optimizer = optimizer
-        self.weight_decay = weight_decay
-        self.tol = tol
         self.covariance_type = covariance_type
-        self.gmm_max_iter = gmm_max_iter
         self.gmm_n_init = gmm_n_init
+        self.precision = precision
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
 
-    def _check_input(self, X: np.ndarray) -> None:
-        super()._check_input(X)
-        if self.architecture == "conv":
-            self.input_shape_ = self._resolve_input_shape(X.shape[1])
+    @classmethod
+    def paper(cls, n_clusters: int = 10, network: str = "dense", **params: Any) -> AEGMM:
+        """The paper's recipe: a dense or convolutional autoencoder, 50 epochs, then EM.
 
-    def _build_module(self, n_features: int) -> torch.nn.Module:
-        if self.architecture == "conv":
-            return ConvAutoencoder(
-                self.input_shape_,
-                self.channels,
-                self.latent_dim,
-                kernel_size=5,
-                batch_norm=False,
-                downsample="stride",
-            )
-        return DenseAutoencoder(n_features, self.hidden_dims, self.latent_dim)
+        Bhattarai (paper 001) trains the dense ``x-500-500-2000-10`` autoencoder (or the
+        convolutional one) for 50 epochs on the squared error and fits a full-covariance
+        Gaussian mixture on the 10-d codes.
+
+        Parameters
+        ----------
+        n_clusters : int, default=10
+            Number of clusters.
+        network : {"dense", "conv"}, default="dense"
+            Which of the paper's two autoencoders.
+        **params
+            Any other constructor parameter, overriding the recipe.
+
+        Returns
+        -------
+        AEGMM
+            An unfitted estimator.
+        """
+        if network not in ("dense", "conv"):
+            raise ValueError(f"network must be 'dense' or 'conv', got {network!r}.")
+        recipe: dict[str, Any] = {
+            "encoder": network,
+            "decoder": "auto",
+            "hidden_dims": (500, 500, 2000),
+            "latent_dim": 10,
+            "likelihood": "gaussian",
+            "n_epochs": 50,
+            "covariance_type": "full",
+        }
+        recipe.update(params)
+        return cls(n_clusters, **recipe)
 
     def _fit_head(self, Z: np.ndarray, rng: np.random.RandomState) -> None:
         self.gmm_ = GaussianMixture(
             n_components=self.n_clusters,
             covariance_type=self.covariance_type,
-            max_iter=self.gmm_max_iter,
+            max_iter=self._gmm_max_iter,
             n_init=self.gmm_n_init,
             random_state=draw_seed(rng),
         ).fit(Z)

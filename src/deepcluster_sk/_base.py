@@ -21,6 +21,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._networks import NETWORK_NAMES, build_autoencoder
 from ._training import FitConfig, run_training
 from ._utils import (
     as_tensor,
@@ -28,7 +29,7 @@ from ._utils import (
     inference_device,
     make_generator,
     resolve_device,
-    resolve_image_shape,
+    resolve_precision,
     seeded_torch,
 )
 from .nn.losses import reconstruction_loss
@@ -43,23 +44,26 @@ class BaseDeepClusterer(
     BaseEstimator,
     metaclass=ABCMeta,
 ):
-    """Base class of the deep clustering estimators.
+    """Base class of the deep clustering estimators: a network plus a clustering head.
 
     It owns :meth:`fit` as a template and leaves small hooks to subclasses:
 
-    - :meth:`_check_input` checks data-dependent requirements (value range, image shape);
-    - :meth:`_build_module` returns the torch module for ``n_features`` inputs;
-    - :meth:`_batch_loss` is the loss of one mini-batch (used by the default
-      :meth:`_fit_module`; estimators with several phases override :meth:`_fit_module`);
-    - :meth:`_encode` maps a batch of rows to latent codes;
+    - :meth:`_build_module` returns the torch module for the training rows (built from the
+      ``encoder``/``decoder`` parameters, see :mod:`deepcluster_sk._networks`);
+    - :meth:`_fit_module` trains it (by default: :meth:`_pretrain`, the reconstruction
+      training shared by every estimator);
     - :meth:`_fit_head` fits the clustering head on the latent codes of the training data;
     - :meth:`_predict_latent` labels latent codes; :meth:`_transform_latent` maps them to the
-      output of :meth:`transform`.
+      output of :meth:`transform`;
+    - :meth:`_on_epoch_end` is called after every training epoch with its history record
+      (a no-op; a subclass may extend the record, e.g. to log accuracy in a benchmark).
 
-    Subclasses declare their parameters in ``__init__`` (stored verbatim) and extend
-    ``_parameter_constraints``. The common parameters are ``n_clusters``, ``n_epochs``,
-    ``batch_size``, ``lr``, ``device``, ``random_state`` and ``verbose``; optionally
-    ``optimizer``, ``weight_decay`` and ``tol`` (read with defaults when absent).
+    The parameters shared by every estimator are ``n_clusters``, the network (``encoder``,
+    ``decoder``, ``hidden_dims``, ``channels``, ``latent_dim``, ``input_shape``,
+    ``likelihood``), the training settings (``n_epochs``, ``batch_size``, ``lr``) and
+    ``device``, ``random_state``, ``verbose``. Settings that measurements showed make no
+    difference are private class attributes (``_optimizer``, ``_weight_decay``, ``_tol``,
+    ``_gaussian_variance``); a subclass may override them.
 
     Notes
     -----
@@ -69,12 +73,17 @@ class BaseDeepClusterer(
 
     _parameter_constraints: dict = {  # noqa: RUF012 (sklearn convention)
         "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "encoder": [StrOptions(set(NETWORK_NAMES)), torch.nn.Module],
+        "decoder": [StrOptions(set(NETWORK_NAMES)), torch.nn.Module],
+        "hidden_dims": ["array-like"],
+        "channels": ["array-like"],
+        "latent_dim": [Interval(Integral, 1, None, closed="left")],
+        "input_shape": ["array-like", StrOptions({"1d"}), None],
+        "likelihood": [StrOptions({"auto", "bernoulli", "gaussian"})],
         "n_epochs": [Interval(Integral, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
-        "optimizer": [StrOptions({"adam", "adamw", "sgd"})],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left"), None],
+        "precision": [StrOptions({"auto", "float32", "bfloat16"})],
         "device": "no_validation",  # checked by resolve_device in fit
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -82,24 +91,23 @@ class BaseDeepClusterer(
 
     #: Rows per forward pass in transform/predict; keeps memory flat for large X.
     inference_batch_size: int = 4096
+    #: Optimizer of every phase ("adam", "adamw" or "sgd").
+    _optimizer: str = "adam"
+    #: L2 penalty of the optimizer.
+    _weight_decay: float = 0.0
+    #: Early stopping on the relative decrease of the epoch loss (None: off).
+    _tol: float | None = None
+    #: Fixed variance of the Gaussian likelihood's per-sample NLL (VAE losses).
+    _gaussian_variance: float = 0.5
 
     # ------------------------------------------------------------------ hooks
-    def _check_input(self, X: np.ndarray) -> None:
-        """Data-dependent checks run in ``fit`` after validation (optional hook)."""
-
     @abstractmethod
-    def _build_module(self, n_features: int) -> torch.nn.Module:
-        """Return a freshly initialised module for ``n_features`` inputs."""
-
-    def _batch_loss(
-        self, batch: tuple[torch.Tensor, ...], epoch: int
-    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """Loss of one mini-batch for the default single-phase :meth:`_fit_module`."""
-        raise NotImplementedError
+    def _build_module(self, X: np.ndarray) -> torch.nn.Module:
+        """Return a freshly initialised module for the training rows ``X``."""
 
     def _fit_module(self, X: torch.Tensor, rng: np.random.RandomState) -> None:
-        """Train ``self.module_`` on the device tensor ``X`` (default: one phase)."""
-        self._train(self._batch_loss, X, self._fit_config(), rng)
+        """Train ``self.module_`` on the device tensor ``X`` (default: reconstruction)."""
+        self._pretrain(X, rng, self._fit_config(phase="train"), reduction="mean")
 
     def _encode(self, xb: torch.Tensor) -> torch.Tensor:
         """Latent codes of a batch (eval mode, no grad)."""
@@ -117,6 +125,14 @@ class BaseDeepClusterer(
         """Output of :meth:`transform` for codes ``Z`` (default: the codes)."""
         return Z
 
+    def _on_epoch_end(self, phase: str, epoch: int, record: dict[str, Any]) -> None:
+        """Called after every epoch of every phase with the epoch's history record.
+
+        The record may be extended in place (its keys end up in ``history_``). The default
+        does nothing; the benchmark harness subclasses an estimator to log accuracy here. An
+        override that runs inference must put ``self.module_`` back in training mode.
+        """
+
     # --------------------------------------------------------------- machinery
     def _validate_X(self, X: Any, *, reset: bool) -> np.ndarray:
         return validate_data(
@@ -128,15 +144,41 @@ class BaseDeepClusterer(
             order="C",
         )
 
+    def _check_input(self, X: np.ndarray) -> None:
+        """Resolve ``likelihood`` into ``likelihood_`` and check the value range it needs."""
+        in_unit = bool(X.min() >= 0.0 and X.max() <= 1.0)
+        if self.likelihood == "bernoulli" and not in_unit:
+            raise ValueError(
+                f"{type(self).__name__} with likelihood='bernoulli' needs X in [0, 1], but X "
+                f"ranges over [{X.min():.4g}, {X.max():.4g}]. Scale the data first (e.g. "
+                "sklearn.preprocessing.MinMaxScaler, or divide images by 255) or use "
+                "likelihood='gaussian'."
+            )
+        if self.likelihood == "auto":
+            self.likelihood_ = "bernoulli" if in_unit else "gaussian"
+        else:
+            self.likelihood_ = self.likelihood
+
+    def _network_params(self) -> dict[str, Any]:
+        """The network parameters, as the builders of :mod:`._networks` take them."""
+        return {
+            "encoder": self.encoder,
+            "decoder": self.decoder,
+            "input_shape": self.input_shape,
+            "hidden_dims": self.hidden_dims,
+            "channels": self.channels,
+            "latent_dim": self.latent_dim,
+        }
+
     def _fit_config(self, **overrides: Any) -> FitConfig:
         """Training settings from the estimator's parameters, with overrides."""
         settings: dict[str, Any] = {
             "n_epochs": self.n_epochs,
             "batch_size": self.batch_size,
             "lr": self.lr,
-            "optimizer": getattr(self, "optimizer", "adam"),
-            "weight_decay": getattr(self, "weight_decay", 0.0),
-            "tol": getattr(self, "tol", None),
+            "optimizer": self._optimizer,
+            "weight_decay": self._weight_decay,
+            "tol": self._tol,
         }
         settings.update(overrides)
         return FitConfig(**settings)
@@ -149,23 +191,14 @@ class BaseDeepClusterer(
         rng: np.random.RandomState,
         **kwargs: Any,
     ) -> list[dict[str, float]]:
-        """Run the shared training engine and append its records to ``history_``.
+        """Run the shared training engine and append its records to ``history_``."""
+        inner = kwargs.pop("on_epoch_end", None)
 
-        A private ``_epoch_monitor(estimator, phase, epoch, record)`` attribute, when set
-        (benchmarks use it to log accuracy against known labels), is called after every
-        epoch with the record it may extend; the module is put back in training mode after.
-        """
-        monitor = getattr(self, "_epoch_monitor", None)
-        if monitor is not None:
-            inner = kwargs.pop("on_epoch_end", None)
+        def on_epoch_end(epoch: int, record: dict[str, Any]) -> bool | None:
+            stop = inner(epoch, record) if inner is not None else None
+            self._on_epoch_end(config.phase, epoch, record)
+            return stop
 
-            def on_epoch_end(epoch: int, record: dict[str, Any]) -> bool | None:
-                stop = inner(epoch, record) if inner is not None else None
-                monitor(self, config.phase, epoch, record)
-                self.module_.train()
-                return stop
-
-            kwargs["on_epoch_end"] = on_epoch_end
         records = run_training(
             self.module_,
             loss_fn,
@@ -173,13 +206,41 @@ class BaseDeepClusterer(
             config,
             generator=make_generator(draw_seed(rng)),
             verbose=self.verbose,
+            on_epoch_end=on_epoch_end,
             **kwargs,
         )
         self.history_.extend(records)
         return records
 
-    def _resolve_input_shape(self, n_features: int) -> tuple[int, int, int]:
-        return resolve_image_shape(getattr(self, "input_shape", None), n_features)
+    def _reconstruction_loss(self, output: torch.Tensor, x: torch.Tensor, reduction: str):
+        return reconstruction_loss(
+            output, x, self.likelihood_, reduction=reduction, variance=self._gaussian_variance
+        )
+
+    def _pretrain(
+        self,
+        X: torch.Tensor,
+        rng: np.random.RandomState,
+        config: FitConfig,
+        *,
+        reduction: str,
+    ) -> list[dict[str, float]]:
+        """Reconstruction training of encoder, code head and decoder: the one pretraining.
+
+        ``reduction="mean"`` trains on the mean elementwise loss (the autoencoders'),
+        ``"sample"`` on the mean per-sample negative log-likelihood (the VAE's).
+        """
+        module = self.module_
+        per_sample = reduction == "sample"
+
+        def loss_fn(batch, epoch):
+            (xb,) = batch
+            out = module(xb)
+            if per_sample:
+                return self._reconstruction_loss(out, xb, "none").mean(), {}
+            return self._reconstruction_loss(out, xb, "mean"), {}
+
+        return self._train(loss_fn, X, config, rng, params=module.autoencoder_parameters())
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any = None) -> BaseDeepClusterer:
@@ -197,38 +258,68 @@ class BaseDeepClusterer(
         self : object
             The fitted estimator.
         """
+        # Transactional: a fit builds new objects (module, head, history) and never mutates
+        # the previous ones, so restoring the attribute dict on any exception (including
+        # KeyboardInterrupt) leaves a fitted estimator exactly as it was and a fresh one
+        # unfitted.
+        previous = dict(self.__dict__)
+        try:
+            self._fit(X)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(previous)
+            raise
+        return self
+
+    def _fit(self, X: Any) -> None:
         X = self._validate_X(X, reset=True)
         if X.shape[0] < self.n_clusters:
-            raise ValueError(
-                f"n_samples={X.shape[0]} should be >= n_clusters={self.n_clusters}."
-            )
+            raise ValueError(f"n_samples={X.shape[0]} should be >= n_clusters={self.n_clusters}.")
         self._check_input(X)
         self._device = resolve_device(self.device)
+        self._precision = resolve_precision(self.precision, self._device)
         rng = check_random_state(self.random_state)
         with seeded_torch(draw_seed(rng)):
-            self.module_ = self._build_module(X.shape[1]).to(self._device)
+            module = self._build_module(X)
+        self.module_ = module.to(self._device)
+        self.input_shape_ = module.input_shape
         self.history_: list[dict[str, float]] = []
         Xt = as_tensor(X, self._device)
-        self._fit_module(Xt, rng)
+        if self._precision == "bfloat16":
+            module.compute_dtype = torch.bfloat16
+            # channels_last lets oneDNN/cuDNN pick their fast bfloat16 convolution kernels.
+            module.channels_last = True
+            module.to(memory_format=torch.channels_last)
+        try:
+            self._fit_module(Xt, rng)
+        finally:
+            # Inference runs in float32, whatever the training precision.
+            module.compute_dtype = None
+            module.channels_last = False
         Z = self._latent(Xt)
         self._fit_head(Z, rng)
         self.labels_ = self._predict_latent(Z)
         self.n_iter_ = len(self.history_)
-        return self
 
     def _map_batches(
         self, fn: Callable[[torch.Tensor], torch.Tensor], X: np.ndarray | torch.Tensor
     ) -> np.ndarray:
         """Apply ``fn`` to ``X`` in batches on the inference device; concatenate on the CPU."""
         device = inference_device(getattr(self, "_device", None))
-        self.module_.to(device).eval()
+        module = self.module_
+        module.to(device).eval()
         outputs = []
         bs = self.inference_batch_size
-        with torch.no_grad():
-            for start in range(0, X.shape[0], bs):
-                chunk = X[start : start + bs]
-                xb = chunk.to(device) if torch.is_tensor(chunk) else as_tensor(chunk, device)
-                outputs.append(fn(xb).cpu().numpy())
+        # Inference is float32 even mid-fit (the DVAE partitions its pretrained codes).
+        compute_dtype, module.compute_dtype = getattr(module, "compute_dtype", None), None
+        try:
+            with torch.no_grad():
+                for start in range(0, X.shape[0], bs):
+                    chunk = X[start : start + bs]
+                    xb = chunk.to(device) if torch.is_tensor(chunk) else as_tensor(chunk, device)
+                    outputs.append(fn(xb).cpu().numpy())
+        finally:
+            module.compute_dtype = compute_dtype
         # float64 for the scikit-learn heads (EM, k-means, PCA accumulate in double).
         return np.concatenate(outputs, axis=0).astype(np.float64)
 
@@ -269,6 +360,28 @@ class BaseDeepClusterer(
         """
         return self._transform_latent(self._checked_latent(X))
 
+    def _decode_output(self, z: torch.Tensor) -> torch.Tensor:
+        """Decoded means of codes: probabilities for the Bernoulli likelihood."""
+        out = self.module_.decode(z)
+        return torch.sigmoid(out) if self.likelihood_ == "bernoulli" else out
+
+    def reconstruct(self, X: Any) -> np.ndarray:
+        """Pass ``X`` through the network: encode to the code, then decode.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to encode and decode.
+
+        Returns
+        -------
+        X_rec : ndarray of shape (n_samples, n_features)
+            Reconstructions (probabilities in [0, 1] for the Bernoulli likelihood).
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        return self._map_batches(lambda xb: self._decode_output(self._encode(xb)), X)
+
     @property
     def _n_features_out(self) -> int:
         """Width of :meth:`transform`'s output (the code size unless a subclass says otherwise)."""
@@ -291,47 +404,11 @@ class BaseDeepClusterer(
 
 
 class AutoencoderClusterer(BaseDeepClusterer):
-    """Base of "train an autoencoder, then cluster its codes" estimators.
+    """Base of "train an autoencoder, then cluster its codes" estimators (AEGMM, ConvAEKMeans).
 
-    Adds the reconstruction batch loss and :meth:`reconstruct`. Subclasses set
-    ``_reconstruction_kind()`` (``"bce"`` or ``"mse"``), build the module and fit the head.
+    The network is built from the shared parameters and trained by :meth:`_pretrain`;
+    subclasses only fit and apply their head.
     """
 
-    def _reconstruction_kind(self) -> str:
-        return getattr(self, "loss", "mse")
-
-    def _check_input(self, X: np.ndarray) -> None:
-        if self._reconstruction_kind() == "bce" and (X.min() < 0.0 or X.max() > 1.0):
-            raise ValueError(
-                f"{type(self).__name__} with loss='bce' needs X in [0, 1], but X ranges over "
-                f"[{X.min():.4g}, {X.max():.4g}]. Scale the data first (e.g. "
-                "sklearn.preprocessing.MinMaxScaler, or divide images by 255) or use loss='mse'."
-            )
-
-    def _batch_loss(
-        self, batch: tuple[torch.Tensor, ...], epoch: int
-    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        (xb,) = batch
-        loss = reconstruction_loss(self.module_(xb), xb, self._reconstruction_kind())
-        return loss, {}
-
-    def _decode_output(self, z: torch.Tensor) -> torch.Tensor:
-        out = self.module_.decode(z)
-        return torch.sigmoid(out) if self._reconstruction_kind() == "bce" else out
-
-    def reconstruct(self, X: Any) -> np.ndarray:
-        """Pass ``X`` through the autoencoder.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data to encode and decode.
-
-        Returns
-        -------
-        X_rec : ndarray of shape (n_samples, n_features)
-            Reconstructions (probabilities in [0, 1] for ``loss="bce"``).
-        """
-        check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
-        return self._map_batches(lambda xb: self._decode_output(self._encode(xb)), X)
+    def _build_module(self, X: np.ndarray) -> torch.nn.Module:
+        return build_autoencoder(X, **self._network_params())

@@ -10,12 +10,11 @@ import numpy as np
 import torch
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._base import AutoencoderClusterer
 from ._utils import as_tensor, draw_seed
-from .nn import ConvAutoencoder
 
 __all__ = ["ConvAEKMeans"]
 
@@ -30,47 +29,53 @@ class ConvAEKMeans(AutoencoderClusterer):
 
     The paper's encoder blocks are ``Conv2d`` + ``BatchNorm2d`` + ReLU + ``MaxPool2d`` with
     a sigmoid output trained by binary cross-entropy, and it clusters the flattened feature
-    maps; :meth:`paper` builds exactly that. The defaults differ where it clusters better
-    on MNIST: stride-2 5x5 convolutions without batch normalisation, a 10-d bottleneck
-    and a squared-error loss (the convolutional autoencoder of the AE+GMM paper).
+    maps; :meth:`paper` builds exactly that (``encoder="conv_pool"``, ``latent_dim=None``).
+    The defaults differ where it clusters better on MNIST: stride-2 5x5 convolutions without
+    batch normalisation (``encoder="conv"``), a 10-d bottleneck and a squared-error loss
+    (the convolutional autoencoder of the AE+GMM paper).
 
     Parameters
     ----------
     n_clusters : int, default=10
         Number of clusters.
+    encoder : {"conv", "conv_pool", "dense", "auto"} or torch.nn.Module, default="conv"
+        The network that maps a batch to features ``(n, h)``. The default is convolutional
+        whatever the data; ``"auto"`` picks it only when ``input_shape`` is given. A user
+        module receives ``(n, *input_shape)`` (or ``(n, n_features)`` with
+        ``input_shape=None`` and a non-convolutional network) and is deep-copied in ``fit``.
+    decoder : {"auto", "dense", "conv", "conv_pool"} or torch.nn.Module, default="auto"
+        Maps codes back to ``(n, n_features)`` or ``(n, *input_shape)``; ``"auto"`` mirrors
+        the encoder.
+    hidden_dims : tuple of int, default=(500, 500, 2000)
+        Widths of the dense network (``encoder="dense"``).
     channels : tuple of int, default=(32, 64, 128)
-        Output channels of the encoder blocks.
+        Output channels of the convolutional blocks.
     latent_dim : int or None, default=10
-        With an int, a fully connected bottleneck of that size follows the convolutions.
-        None uses the flattened last feature map as the code (the paper's recipe, see
-        :meth:`paper`); on MNIST the 10-d bottleneck clusters better.
-    kernel_size : int, default=5
-        Odd kernel size of the encoder convolutions.
-    batch_norm : bool, default=False
-        ``BatchNorm2d`` after the hidden convolutions.
-    downsample : {"pool", "stride"}, default="stride"
-        How each encoder block halves the image: ``MaxPool2d`` after a stride-1
-        convolution (the paper) or a stride-2 convolution.
+        With an int, a fully connected bottleneck of that size follows the encoder. None
+        uses the encoder's features (the flattened last feature map) as the code (the
+        paper's recipe, see :meth:`paper`); on MNIST the 10-d bottleneck clusters better.
     input_shape : tuple of int, "1d" or None, default=None
-        ``(channels, height, width)`` of each row; None infers a square one-channel image.
+        ``(channels, height, width)`` of each row; None infers a square one-channel image;
+        ``"1d"`` treats rows as one-channel 1-D signals.
+    likelihood : {"gaussian", "bernoulli", "auto"}, default="gaussian"
+        Reconstruction loss: squared error, or binary cross-entropy with a sigmoid output
+        (``"bernoulli"``, needs data in [0, 1]); ``"auto"`` is Bernoulli for data in [0, 1].
     n_components : int, default=50
         PCA components (capped by the number of samples and the code size).
-    loss : {"bce", "mse"}, default="mse"
-        Reconstruction loss; ``"bce"`` (a sigmoid output) needs data in [0, 1].
     n_epochs : int, default=50
         Training epochs.
     batch_size : int, default=256
-        Mini-batch size (at least 2, for BatchNorm).
+        Mini-batch size (at least 2, for batch normalisation).
     lr : float, default=1e-3
         Adam learning rate.
-    optimizer : {"adam", "adamw", "sgd"}, default="adam"
-        Optimizer.
-    weight_decay : float, default=0.0
-        L2 penalty.
-    tol : float or None, default=None
-        Early stopping on the relative decrease of the epoch loss (None: off).
     kmeans_n_init : int, default=10
-        k-means restarts.
+        k-means restarts; the lowest inertia is kept.
+    precision : {"auto", "float32", "bfloat16"}, default="auto"
+        Precision of the network's matrix products and convolutions during training
+        (``torch.autocast``). ``"auto"`` is bfloat16 on a CUDA GPU that supports it and on a
+        CPU with AMX, float32 elsewhere; losses, optimizer state and weights stay float32.
+        Inference (``transform``, ``predict``) always runs in float32, so results do not
+        depend on the training hardware's precision.
     device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
         Training device; ``"auto"`` uses CUDA when available.
     random_state : int, RandomState instance or None, default=None
@@ -80,10 +85,13 @@ class ConvAEKMeans(AutoencoderClusterer):
 
     Attributes
     ----------
-    module_ : torch.nn.Module
+    module_ : deepcluster_sk.nn.Autoencoder
         The trained autoencoder.
-    input_shape_ : tuple of int
-        Resolved ``(channels, height, width)``.
+    input_shape_ : tuple of int or None
+        The shape the network reads each row as, e.g. the resolved
+        ``(channels, height, width)``.
+    likelihood_ : str
+        The resolved likelihood.
     pca_ : sklearn.decomposition.PCA
         PCA fitted on the training codes.
     kmeans_ : sklearn.cluster.KMeans
@@ -98,7 +106,7 @@ class ConvAEKMeans(AutoencoderClusterer):
     References
     ----------
     R. Das, "Deep Autoencoder-Based Feature Learning for Enhanced Unsupervised Clustering
-    of MNIST" (``shared/papers/000_a3cea87e76dfb037.txt``).
+    of MNIST".
 
     Examples
     --------
@@ -114,14 +122,8 @@ class ConvAEKMeans(AutoencoderClusterer):
         **AutoencoderClusterer._parameter_constraints,
         # BatchNorm needs two values per channel when the last feature map is 1x1.
         "batch_size": [Interval(Integral, 2, None, closed="left")],
-        "channels": ["array-like"],
         "latent_dim": [Interval(Integral, 1, None, closed="left"), None],
-        "kernel_size": [Interval(Integral, 1, None, closed="left")],
-        "batch_norm": ["boolean"],
-        "downsample": [StrOptions({"pool", "stride"})],
-        "input_shape": ["array-like", StrOptions({"1d"}), None],
         "n_components": [Interval(Integral, 1, None, closed="left")],
-        "loss": [StrOptions({"bce", "mse"})],
         "kmeans_n_init": [Interval(Integral, 1, None, closed="left")],
     }
 
@@ -129,41 +131,37 @@ class ConvAEKMeans(AutoencoderClusterer):
         self,
         n_clusters: int = 10,
         *,
+        encoder: str | torch.nn.Module = "conv",
+        decoder: str | torch.nn.Module = "auto",
+        hidden_dims: Sequence[int] = (500, 500, 2000),
         channels: Sequence[int] = (32, 64, 128),
         latent_dim: int | None = 10,
-        kernel_size: int = 5,
-        batch_norm: bool = False,
-        downsample: str = "stride",
         input_shape: Sequence[int] | str | None = None,
+        likelihood: str = "gaussian",
         n_components: int = 50,
-        loss: str = "mse",
         n_epochs: int = 50,
         batch_size: int = 256,
         lr: float = 1e-3,
-        optimizer: str = "adam",
-        weight_decay: float = 0.0,
-        tol: float | None = None,
         kmeans_n_init: int = 10,
+        precision: str = "auto",
         device: str | torch.device = "auto",
         random_state: Any = None,
         verbose: int = 0,
     ):
         self.n_clusters = n_clusters
+        self.encoder = encoder
+        self.decoder = decoder
+        self.hidden_dims = hidden_dims
         self.channels = channels
         self.latent_dim = latent_dim
-        self.kernel_size = kernel_size
-        self.batch_norm = batch_norm
-        self.downsample = downsample
         self.input_shape = input_shape
+        self.likelihood = likelihood
         self.n_components = n_components
-        self.loss = loss
         self.n_epochs = n_epochs
         self.batch_size = batch_size
         self.lr = lr
-        self.optimizer = optimizer
-        self.weight_decay = weight_decay
-        self.tol = tol
         self.kmeans_n_init = kmeans_n_init
+        self.precision = precision
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -173,7 +171,8 @@ class ConvAEKMeans(AutoencoderClusterer):
         """The paper's recipe: flattened conv feature maps -> PCA(50) -> k-means.
 
         Das (paper 000) clusters the flattened output of the last pooling block (no fully
-        connected bottleneck), trained 50 epochs by Adam with BCE at batch 256.
+        connected bottleneck) of 3x3 convolution + batch norm + ReLU + max-pooling blocks,
+        trained 50 epochs by Adam with binary cross-entropy at batch 256.
 
         Parameters
         ----------
@@ -188,35 +187,17 @@ class ConvAEKMeans(AutoencoderClusterer):
             An unfitted estimator.
         """
         recipe: dict[str, Any] = {
+            "encoder": "conv_pool",
             "channels": (32, 64, 128),
             "latent_dim": None,
-            "kernel_size": 3,
-            "batch_norm": True,
-            "downsample": "pool",
+            "likelihood": "bernoulli",
             "n_components": 50,
-            "loss": "bce",
             "n_epochs": 50,
             "batch_size": 256,
             "lr": 1e-3,
         }
         recipe.update(params)
         return cls(n_clusters, **recipe)
-
-    def _check_input(self, X: np.ndarray) -> None:
-        super()._check_input(X)
-        self.input_shape_ = self._resolve_input_shape(X.shape[1])
-
-    def _build_module(self, n_features: int) -> torch.nn.Module:
-        if self.kernel_size % 2 == 0:
-            raise ValueError(f"kernel_size must be odd, got {self.kernel_size}.")
-        return ConvAutoencoder(
-            self.input_shape_,
-            self.channels,
-            self.latent_dim,
-            kernel_size=self.kernel_size,
-            batch_norm=self.batch_norm,
-            downsample=self.downsample,
-        )
 
     def _fit_head(self, Z: np.ndarray, rng: np.random.RandomState) -> None:
         n_components = min(self.n_components, Z.shape[0], Z.shape[1])
@@ -265,7 +246,7 @@ class ConvAEKMeans(AutoencoderClusterer):
         Returns
         -------
         X_original : ndarray of shape (n_samples, n_features_in_)
-            Decoded images (probabilities for ``loss="bce"``).
+            Decoded images (probabilities for ``likelihood="bernoulli"``).
         """
         check_is_fitted(self)
         X = check_array(X, dtype=np.float64)

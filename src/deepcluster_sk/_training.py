@@ -107,9 +107,7 @@ def make_optimizer(
             kwargs["fused"] = True
         return cls(params, **kwargs)
     if name == "sgd":
-        return torch.optim.SGD(
-            params, lr=config.lr, momentum=0.9, weight_decay=config.weight_decay
-        )
+        return torch.optim.SGD(params, lr=config.lr, momentum=0.9, weight_decay=config.weight_decay)
     raise ValueError(f"optimizer must be 'adam', 'adamw' or 'sgd', got {config.optimizer!r}.")
 
 

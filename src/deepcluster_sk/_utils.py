@@ -11,10 +11,12 @@ import torch
 
 __all__ = [
     "as_tensor",
+    "cpu_has_fast_bfloat16",
     "draw_seed",
     "make_generator",
     "resolve_device",
     "resolve_image_shape",
+    "resolve_precision",
     "seeded_torch",
 ]
 
@@ -163,3 +165,43 @@ def resolve_image_shape(
             f"n_features={n_features}."
         )
     return shape  # type: ignore[return-value]
+
+
+def cpu_has_fast_bfloat16() -> bool:
+    """Whether this CPU has matrix units for bfloat16 (Intel AMX-BF16).
+
+    On the AMD EPYC (Zen 4) machines this project runs on, which have AVX-512-BF16 but no
+    AMX, bfloat16 autocast measured slower than float32 (``benchmarks/throughput.py``), so
+    AVX-512-BF16 alone does not count.
+    """
+    try:
+        capability = torch._C._cpu._get_cpu_capability()
+    except AttributeError:  # an older or different torch build: assume no
+        return False
+    return bool(capability.get("amx_bf16", False))
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """Turn the ``precision`` parameter into ``"float32"`` or ``"bfloat16"``.
+
+    Parameters
+    ----------
+    precision : {"auto", "float32", "bfloat16"}
+        ``"auto"`` is bfloat16 where the device computes it fast (a CUDA GPU that supports
+        bfloat16, a CPU with AMX) and float32 elsewhere. An explicit ``"bfloat16"`` runs on
+        any device (emulated, possibly slower, on CPUs without bfloat16 units).
+    device : torch.device
+        The training device.
+
+    Returns
+    -------
+    str
+        ``"float32"`` or ``"bfloat16"``.
+    """
+    if precision != "auto":
+        return precision
+    if device.type == "cuda":
+        return "bfloat16" if torch.cuda.is_bf16_supported() else "float32"
+    if device.type == "cpu" and cpu_has_fast_bfloat16():
+        return "bfloat16"
+    return "float32"

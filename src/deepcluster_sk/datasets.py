@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch
 
+from ._utils import resolve_image_shape
+
 __all__ = [
     "MNIST_SHA256",
     "MNIST_URL",
@@ -102,18 +104,51 @@ def _check_scale(scale: object) -> None:
         raise ValueError(f"scale must be None, False or a positive number, got {scale!r}.")
 
 
+def _load_numpy_file(path: Path) -> np.ndarray | np.lib.npyio.NpzFile:
+    """``np.load`` of a ``.npy`` array or an ``.npz`` archive, never unpickling anything.
+
+    Content NumPy cannot read is a one-line ValueError naming the file; errors of the file
+    system (missing file, no permission) stay OSError. An archive is returned open: use it as
+    a context manager and read its arrays with :func:`_read_member`.
+    """
+    try:
+        return np.load(path, allow_pickle=False)
+    except (ValueError, EOFError, zipfile.BadZipFile) as err:
+        ext = path.suffix.lower()
+        kind = ext if ext in (".npy", ".npz") else "NumPy (.npy or .npz)"
+        detail = " ".join(str(err).split())  # one line
+        raise ValueError(
+            f"{str(path)!r} is not a readable {kind} file ({detail}); files holding pickled "
+            "Python objects are not loaded."
+        ) from None
+
+
+def _read_member(archive: np.lib.npyio.NpzFile, key: str, path: Path) -> np.ndarray:
+    """Array ``key`` of an open archive; a damaged member is a ValueError naming file and key."""
+    if key not in archive.files:
+        raise ValueError(
+            f"{str(path)!r} has no array {key!r}; it holds: {', '.join(archive.files)}."
+        )
+    try:
+        return archive[key]
+    except (ValueError, EOFError, zipfile.BadZipFile) as err:
+        detail = " ".join(str(err).split())
+        raise ValueError(f"cannot read array {key!r} of {str(path)!r}: {detail}") from None
+
+
 def _read_arrays(path: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     """Read the raw X and y of ``split`` from the npz file at ``path``."""
     if not path.is_file():
         what = "is a directory, not a file" if path.is_dir() else "does not exist"
         raise FileNotFoundError(f"Cannot load data: {str(path)!r} {what}.")
-    try:
-        npz = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, zipfile.BadZipFile) as err:
-        raise ValueError(f"{str(path)!r} is not a readable .npz file: {err}") from err
+    npz = _load_numpy_file(path)
     if not isinstance(npz, np.lib.npyio.NpzFile):
         raise ValueError(f"{str(path)!r} holds a single array, expected an .npz archive.")
     with npz:
+
+        def read(key: str) -> np.ndarray:
+            return _read_member(npz, key, path)
+
         keys = set(npz.files)
         has_full = set(_FULL_KEYS) <= keys
         has_split = set(_SPLIT_KEYS) <= keys
@@ -124,31 +159,31 @@ def _read_arrays(path: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
             )
         if split == "all":
             if has_full:
-                return npz["X"], npz["y"]
+                return read("X"), read("y")
             return (
-                np.concatenate([npz["x_train"], npz["x_test"]]),
-                np.concatenate([npz["y_train"], npz["y_test"]]),
+                np.concatenate([read("x_train"), read("x_test")]),
+                np.concatenate([read("y_train"), read("y_test")]),
             )
         if not has_split:
             raise ValueError(
                 f"split={split!r} needs the keys {list(_SPLIT_KEYS)}, but {str(path)!r} "
                 f"only has {sorted(keys)}; use split='all'."
             )
-        return npz[f"x_{split}"], npz[f"y_{split}"]
+        return read(f"x_{split}"), read(f"y_{split}")
 
 
 def _infer_image_shape(raw_shape: tuple[int, ...]) -> tuple[int, ...] | None:
     """Channels-first image shape of one sample, or None when it cannot be told."""
-    sample = raw_shape[1:]
-    if len(sample) == 2:
-        return (1, *sample)
-    if len(sample) == 3:
-        return tuple(sample)
-    if len(sample) == 1:
-        side = math.isqrt(sample[0])
-        if side > 1 and side * side == sample[0]:
-            return (1, side, side)
-    return None
+    sample: tuple[int, ...] | None = raw_shape[1:]
+    n_features = math.prod(sample)
+    if len(sample) == 1 and n_features > 1:
+        sample = None  # flat rows: a square grey image when n_features is a perfect square
+    elif len(sample) not in (2, 3):
+        return None
+    try:
+        return resolve_image_shape(sample, n_features)
+    except ValueError:
+        return None
 
 
 def load_npz(
@@ -211,8 +246,9 @@ def load_npz(
     FileNotFoundError
         If ``path`` is not an existing file.
     ValueError
-        If ``split`` or ``scale`` is invalid, if the file lacks the expected keys, or if a
-        train or test split is asked of a file holding only ``X`` and ``y``.
+        If ``split`` or ``scale`` is invalid, if the file is not a readable ``.npz`` archive
+        or lacks the expected keys, or if a train or test split is asked of a file holding
+        only ``X`` and ``y``.
 
     Examples
     --------

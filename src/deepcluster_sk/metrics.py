@@ -18,14 +18,17 @@ and ``"adjusted_rand_score"`` scoring strings.
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
 from numpy.typing import ArrayLike
 from scipy.optimize import linear_sum_assignment
 from sklearn.metrics import make_scorer, silhouette_score
+from sklearn.metrics.cluster import contingency_matrix
 from sklearn.utils import check_random_state
+
+from .nn.losses import LOGVAR_CLAMP
 
 __all__ = [
     "cluster_accuracy",
@@ -37,8 +40,6 @@ __all__ = [
     "wasserstein_similarity_loss",
 ]
 
-# Log-variances are clamped to this range before ``exp`` in the similarity loss.
-_LOGVAR_MIN, _LOGVAR_MAX = -30.0, 30.0
 # Lower bound on a cluster's batch mass n_k (spec §2 step 1): an empty cluster would give 0/0.
 _MASS_EPS = 1e-8
 _REDUCTIONS = ("paper", "anchor_mean")
@@ -88,6 +89,31 @@ def cluster_accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     >>> cluster_accuracy(["a", "a", "b"], [7, 7, -1])
     1.0
     """
+    return _match_clusters(y_true, y_pred).accuracy
+
+
+class _Matching(NamedTuple):
+    """A contingency table and its Hungarian matching of clusters to classes."""
+
+    table: np.ndarray  # (n_classes, n_clusters): samples of class classes[i] in cluster clusters[j]
+    classes: np.ndarray  # sorted class labels, one per row
+    clusters: np.ndarray  # sorted cluster labels, one per column
+    rows: np.ndarray  # matched rows, ascending
+    cols: np.ndarray  # the column matched to each of ``rows``
+
+    @property
+    def accuracy(self) -> float:
+        """Fraction of the samples in matched (class, cluster) pairs."""
+        return float(self.table[self.rows, self.cols].sum() / self.table.sum())
+
+
+def _match_clusters(y_true: ArrayLike, y_pred: ArrayLike) -> _Matching:
+    """Check two label vectors, build their contingency table and match clusters to classes.
+
+    The one-to-one matching maximises the number of matched samples (Hungarian algorithm);
+    with unequal counts, ``min(n_classes, n_clusters)`` pairs are matched. Used by
+    :func:`cluster_accuracy` and :func:`deepcluster_sk.plotting.plot_confusion`.
+    """
     y_true = np.asarray(y_true)
     y_pred = np.asarray(y_pred)
     if y_true.ndim != 1 or y_pred.ndim != 1:
@@ -99,17 +125,12 @@ def cluster_accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> float:
             "y_true and y_pred must have the same length, got "
             f"{y_true.shape[0]} and {y_pred.shape[0]}."
         )
-    n_samples = y_true.shape[0]
-    if n_samples == 0:
+    if y_true.shape[0] == 0:
         raise ValueError("y_true and y_pred must not be empty.")
-
-    classes, true_idx = np.unique(y_true, return_inverse=True)
-    clusters, pred_idx = np.unique(y_pred, return_inverse=True)
-    # contingency[k, c] = number of samples in cluster k and class c
-    contingency = np.zeros((clusters.shape[0], classes.shape[0]), dtype=np.int64)
-    np.add.at(contingency, (pred_idx.ravel(), true_idx.ravel()), 1)
-    rows, cols = linear_sum_assignment(contingency, maximize=True)
-    return float(contingency[rows, cols].sum() / n_samples)
+    # rows and columns in np.unique order, as sklearn builds them
+    table = contingency_matrix(y_true, y_pred)
+    rows, cols = linear_sum_assignment(table, maximize=True)
+    return _Matching(table, np.unique(y_true), np.unique(y_pred), rows, cols)
 
 
 cluster_accuracy_scorer = make_scorer(cluster_accuracy)
@@ -409,9 +430,10 @@ def wasserstein_similarity_loss(
     mu : array-like or torch.Tensor of shape (N, J)
         Means of q(z | x).
     logvar : array-like or torch.Tensor of shape (N, J)
-        Log-variances log σ² of q(z | x). They are clamped to [-30, 30] before the exponential, so
-        that the standard deviations stay in [3e-7, 3.3e6] and the loss and its gradient stay
-        finite (the gradient with respect to a clamped entry is zero).
+        Log-variances log σ² of q(z | x). They are clamped to
+        :data:`deepcluster_sk.nn.LOGVAR_CLAMP` = [-10, 10] before the exponential (the range the
+        VAE's encoder and prior use), so the standard deviations stay in [6.7e-3, 148] and the
+        loss and its gradient stay finite (the gradient with respect to a clamped entry is 0).
     reduction : {"paper", "anchor_mean"}, default="paper"
         ``"paper"`` divides the sum by N² (the paper's eq. 3.9); ``"anchor_mean"`` divides by N,
         i.e. the mean over anchors i of the per-anchor cross-entropy, N times larger.
@@ -488,7 +510,7 @@ def wasserstein_similarity_loss(
     weights = transition_weights(gamma)  # (N, N)
     if detach_transition_weights:
         weights = weights.detach()
-    sigma = torch.exp(0.5 * logvar.clamp(_LOGVAR_MIN, _LOGVAR_MAX))  # (N, J)
+    sigma = torch.exp(0.5 * logvar.clamp(*LOGVAR_CLAMP))  # (N, J)
     distance = wasserstein_distance_diag(mu, sigma, mu, sigma, pairwise=True)  # (N, N)
     kernel = 1.0 / (1.0 + distance)  # (N, N), in (0, 1]
 

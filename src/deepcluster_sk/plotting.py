@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.optimize import linear_sum_assignment
 from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from .metrics import cluster_accuracy
+from ._utils import resolve_image_shape
+from .metrics import _match_clusters
 
 try:
     import matplotlib  # noqa: F401  (presence check; pyplot is imported lazily in _pyplot)
@@ -271,25 +271,6 @@ def _reduce_2d(
 # --------------------------------------------------------------------------------------------------
 # Confusion matrix
 # --------------------------------------------------------------------------------------------------
-def _matched_confusion(
-    y_true: np.ndarray, y_pred: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Confusion matrix with its cluster columns in Hungarian-matched order.
-
-    Returns ``(matrix, classes, cluster_order)``: ``matrix[i, j]`` counts the samples of class
-    ``classes[i]`` in cluster ``cluster_order[j]``; the cluster matched to class ``i`` is column
-    ``i`` when every class has a match, and unmatched clusters come last in their sorted order.
-    """
-    classes, true_idx = np.unique(y_true, return_inverse=True)
-    clusters, pred_idx = np.unique(y_pred, return_inverse=True)
-    counts = np.zeros((classes.shape[0], clusters.shape[0]), dtype=np.int64)
-    np.add.at(counts, (true_idx.ravel(), pred_idx.ravel()), 1)
-    _, matched = linear_sum_assignment(counts, maximize=True)  # rows come back sorted
-    unmatched = np.setdiff1d(np.arange(clusters.shape[0]), matched)
-    order = np.concatenate([matched, unmatched]).astype(np.intp)
-    return counts[:, order], classes, clusters[order]
-
-
 def plot_confusion(
     y_true: ArrayLike,
     y_pred: ArrayLike,
@@ -338,8 +319,11 @@ def plot_confusion(
     >>> fig.axes[0].images[0].get_array().tolist()
     [[2, 0, 0], [0, 2, 0], [0, 1, 1]]
     """
-    acc = cluster_accuracy(y_true, y_pred)  # also validates the inputs
-    matrix, classes, cluster_order = _matched_confusion(np.asarray(y_true), np.asarray(y_pred))
+    matching = _match_clusters(y_true, y_pred)  # also validates the inputs
+    # the cluster matched to the k-th matched class is column k; unmatched clusters come last
+    unmatched = np.setdiff1d(np.arange(matching.clusters.shape[0]), matching.cols)
+    order = np.concatenate([matching.cols, unmatched]).astype(np.intp)
+    matrix = matching.table[:, order]
     if normalize:
         sums = matrix.sum(axis=1, keepdims=True)
         matrix = matrix / np.maximum(sums, 1)
@@ -365,11 +349,11 @@ def plot_confusion(
             fontsize="small",
             color="white" if value > threshold else "black",
         )
-    ax.set_xticks(np.arange(matrix.shape[1]), [str(c) for c in cluster_order])
-    ax.set_yticks(np.arange(matrix.shape[0]), [str(c) for c in classes])
+    ax.set_xticks(np.arange(matrix.shape[1]), [str(c) for c in matching.clusters[order]])
+    ax.set_yticks(np.arange(matrix.shape[0]), [str(c) for c in matching.classes])
     ax.set_xlabel("cluster (Hungarian-matched)")
     ax.set_ylabel("true label")
-    ax.set_title(f"ACC = {acc:.3f}")
+    ax.set_title(f"ACC = {matching.accuracy:.3f}")
     return fig
 
 
@@ -485,32 +469,14 @@ def _resolve_shape(
     estimator: Any, n_features: int, image_shape: Sequence[int] | None
 ) -> tuple[int, int, int]:
     """``(C, H, W)`` of the flattened rows, from the argument, the estimator or a square side."""
-    if image_shape is not None:
-        shape = tuple(int(s) for s in image_shape)
-        if len(shape) == 2:
-            shape = (1, *shape)
-        if len(shape) != 3 or math.prod(shape) != n_features:
-            raise ValueError(
-                f"image_shape must be (height, width) or (channels, height, width) with "
-                f"{n_features} elements in all, got {tuple(image_shape)}."
-            )
-        return shape
-    fitted_shape = getattr(estimator, "input_shape_", None)
-    if fitted_shape is not None and math.prod(fitted_shape) == n_features:
-        return tuple(int(s) for s in fitted_shape)
-    side = math.isqrt(n_features)
-    if side * side == n_features:
-        return (1, side, side)
-    raise ValueError(
-        f"Cannot infer the image shape of rows with n_features={n_features} (not a perfect "
-        "square and the estimator has no input_shape_); pass image_shape=(height, width) or "
-        "(channels, height, width)."
-    )
+    if image_shape is None:
+        fitted_shape = getattr(estimator, "input_shape_", None)
+        if fitted_shape is not None and math.prod(fitted_shape) == n_features:
+            return tuple(int(s) for s in fitted_shape)
+    return resolve_image_shape(image_shape, n_features, param="image_shape")
 
 
-def _as_image(
-    row: np.ndarray, shape: tuple[int, int, int], vmin: float, vmax: float
-) -> np.ndarray:
+def _as_image(row: np.ndarray, shape: tuple[int, int, int], vmin: float, vmax: float) -> np.ndarray:
     """An image for ``imshow``: (H, W) for grey, (H, W, 3) in [0, 1] for RGB."""
     img = row.reshape(shape)
     if shape[0] == 3:
@@ -532,8 +498,7 @@ def plot_reconstructions(
     Parameters
     ----------
     estimator : fitted estimator
-        A fitted estimator with a ``reconstruct`` method (:class:`~deepcluster_sk.AEGMM`,
-        :class:`~deepcluster_sk.ConvAEKMeans`).
+        A fitted estimator with a ``reconstruct`` method (every estimator of this package).
     X : array-like of shape (n_rows, n_features)
         Flattened images (row-major ``(C, H, W)``).
     n_images : int, default=10
@@ -557,8 +522,7 @@ def plot_reconstructions(
     Raises
     ------
     TypeError
-        If the estimator has no ``reconstruct`` method (e.g.
-        :class:`~deepcluster_sk.DVAEClusterer`).
+        If the estimator has no ``reconstruct`` method.
     ValueError
         If ``n_images`` is not a positive integer or the image shape cannot be resolved.
     sklearn.exceptions.NotFittedError
@@ -577,8 +541,8 @@ def plot_reconstructions(
     """
     if not callable(getattr(estimator, "reconstruct", None)):
         raise TypeError(
-            f"plot_reconstructions needs an estimator with a reconstruct method (an autoencoder "
-            f"such as AEGMM or ConvAEKMeans); {type(estimator).__name__} has none."
+            "plot_reconstructions needs an estimator with a reconstruct method (any of "
+            f"deepcluster_sk's estimators); {type(estimator).__name__} has none."
         )
     n_images = _check_positive_int(n_images, "n_images")
     n_rows = _n_rows(X)

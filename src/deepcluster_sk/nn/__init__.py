@@ -1,14 +1,36 @@
-"""Torch modules only: no training, no scikit-learn."""
+"""Torch modules and pure loss functions only: no training, no scikit-learn."""
 
-from .autoencoders import ConvAutoencoder, DenseAutoencoder, mlp
-from .losses import reconstruction_loss
-from .vade import GMMPriorVAE, component_kl, gmm_log_posterior, negative_elbo_terms
+from .losses import LOGVAR_CLAMP, reconstruction_loss
+from .networks import (
+    Autoencoder,
+    ConvDecoder,
+    ConvEncoder,
+    conv_output_sizes,
+    dense_decoder,
+    dense_encoder,
+    mlp,
+)
+from .vade import (
+    GMMPrior,
+    GMMPriorVAE,
+    cluster_classifier,
+    component_kl,
+    gmm_log_posterior,
+    negative_elbo_terms,
+)
 
 __all__ = [
-    "ConvAutoencoder",
-    "DenseAutoencoder",
+    "LOGVAR_CLAMP",
+    "Autoencoder",
+    "ConvDecoder",
+    "ConvEncoder",
+    "GMMPrior",
     "GMMPriorVAE",
+    "cluster_classifier",
     "component_kl",
+    "conv_output_sizes",
+    "dense_decoder",
+    "dense_encoder",
     "gmm_log_posterior",
     "mlp",
     "negative_elbo_terms",

@@ -1,43 +1,66 @@
-"""Reconstruction losses as pure functions of (decoder output, target)."""
+"""Reconstruction losses as pure functions of (decoder output, target).
+
+One vocabulary for every estimator: the decoder *likelihood*, ``"bernoulli"`` (outputs are
+logits, the target lies in [0, 1]) or ``"gaussian"`` (outputs are means).
+"""
 
 from __future__ import annotations
+
+import math
 
 import torch
 import torch.nn.functional as F
 
-__all__ = ["reconstruction_loss"]
+__all__ = ["LOGVAR_CLAMP", "reconstruction_loss"]
+
+#: Log-variances (of the encoder, the prior and the similarity loss) are clamped to this range
+#: before they are exponentiated, so one outlier cannot overflow ``exp`` (DVAE spec F4).
+LOGVAR_CLAMP = (-10.0, 10.0)
 
 
 def reconstruction_loss(
-    output: torch.Tensor, target: torch.Tensor, kind: str = "bce", reduction: str = "mean"
+    output: torch.Tensor,
+    target: torch.Tensor,
+    likelihood: str = "bernoulli",
+    reduction: str = "mean",
+    variance: float = 0.5,
 ) -> torch.Tensor:
     """Reconstruction loss of pre-activation decoder outputs.
 
     Parameters
     ----------
-    output : torch.Tensor of shape (batch, n_features)
-        Decoder output: logits for ``kind="bce"``, the reconstruction for ``kind="mse"``.
-    target : torch.Tensor of shape (batch, n_features)
-        Input rows (in [0, 1] for ``"bce"``).
-    kind : {"bce", "mse"}, default="bce"
-        Binary cross-entropy with logits (stable for any logit) or squared error.
-    reduction : {"mean", "sum"}, default="mean"
-        ``"mean"`` averages over every element; ``"sum"`` sums over features and averages
-        over the batch (a per-sample negative log-likelihood up to constants).
+    output : torch.Tensor of shape (N, D)
+        Decoder output: logits for ``"bernoulli"``, means for ``"gaussian"``.
+    target : torch.Tensor of shape (N, D)
+        Input rows (in [0, 1] for ``"bernoulli"``).
+    likelihood : {"bernoulli", "gaussian"}, default="bernoulli"
+        Binary cross-entropy with logits, or the Gaussian likelihood.
+    reduction : {"mean", "none"}, default="mean"
+        ``"mean"``: the mean over all elements of the binary cross-entropy or of the
+        squared error (the autoencoders' training loss). ``"none"``: the per-sample negative
+        log-likelihood summed over features, with the Gaussian's ``1 / (2 variance)`` scale
+        and normalising constant (the VAE's reconstruction term).
+    variance : float, default=0.5
+        The fixed variance lambda of the Gaussian likelihood (``reduction="none"`` only).
 
     Returns
     -------
     torch.Tensor
-        Scalar loss.
+        A scalar for ``"mean"``, shape ``(N,)`` for ``"none"``.
     """
-    if kind == "bce":
+    if likelihood == "bernoulli":
         elem = F.binary_cross_entropy_with_logits(output, target, reduction="none")
-    elif kind == "mse":
-        elem = (output - target).square()
+        if reduction == "mean":
+            return elem.mean()
+        if reduction == "none":
+            return elem.sum(-1)
+    elif likelihood == "gaussian":
+        if reduction == "mean":
+            return (output - target).square().mean()
+        if reduction == "none":
+            d = target.shape[-1]
+            sse = (target - output).square().sum(-1)
+            return sse / (2.0 * variance) + 0.5 * d * math.log(2.0 * math.pi * variance)
     else:
-        raise ValueError(f"kind must be 'bce' or 'mse', got {kind!r}.")
-    if reduction == "mean":
-        return elem.mean()
-    if reduction == "sum":
-        return elem.sum(dim=1).mean()
-    raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}.")
+        raise ValueError(f"likelihood must be 'bernoulli' or 'gaussian', got {likelihood!r}.")
+    raise ValueError(f"reduction must be 'mean' or 'none', got {reduction!r}.")

@@ -8,26 +8,20 @@ probabilities (``N x C``).
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
-
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from .autoencoders import mlp
+from .losses import LOGVAR_CLAMP
+from .networks import Autoencoder
 
 __all__ = [
-    "LOGVAR_CLAMP",
+    "GMMPrior",
     "GMMPriorVAE",
+    "cluster_classifier",
     "component_kl",
     "gmm_log_posterior",
     "negative_elbo_terms",
-    "reconstruction_nll",
 ]
-
-#: Encoder and prior log-variances are clamped to this range where they are used (spec F4).
-LOGVAR_CLAMP = (-10.0, 10.0)
 
 
 def component_kl(
@@ -72,31 +66,6 @@ def gmm_log_posterior(
     return torch.log_softmax(log_pi.unsqueeze(0) + log_norm, dim=-1)
 
 
-def reconstruction_nll(
-    output: torch.Tensor, x: torch.Tensor, likelihood: str, variance: float = 0.5
-) -> torch.Tensor:
-    """Per-sample negative log-likelihood of ``x`` under the decoder, summed over features.
-
-    Parameters
-    ----------
-    output : torch.Tensor of shape (N, D)
-        Decoder logits (Bernoulli) or means (Gaussian).
-    x : torch.Tensor of shape (N, D)
-    likelihood : {"bernoulli", "gaussian"}
-    variance : float, default=0.5
-        The fixed variance lambda of the Gaussian decoder.
-
-    Returns
-    -------
-    torch.Tensor of shape (N,)
-    """
-    if likelihood == "bernoulli":
-        return F.binary_cross_entropy_with_logits(output, x, reduction="none").sum(-1)
-    d = x.shape[-1]
-    sse = (x - output).square().sum(-1)
-    return sse / (2.0 * variance) + 0.5 * d * math.log(2.0 * math.pi * variance)
-
-
 def negative_elbo_terms(
     mu: torch.Tensor,
     logvar: torch.Tensor,
@@ -130,89 +99,111 @@ def negative_elbo_terms(
     return l_z, l_c
 
 
-class GMMPriorVAE(nn.Module):
-    """VAE with a learnable Gaussian-mixture prior and a classifier q(c | z).
+def cluster_classifier(latent_dim: int, n_clusters: int) -> nn.Module:
+    """The classifier q(c | z): ``Linear(J, C)`` when ``C >= 10``, else ``J-C-C`` with a ReLU.
 
-    Encoder ``D-h1-...-hk`` (ReLU) with linear heads for the mean and the log-variance; decoder
-    ``J-hk-...-h1-D`` returning logits (Bernoulli) or means (Gaussian); classifier
-    ``Linear(J, C)`` when ``C >= 10`` and ``Linear(J, C)-ReLU-Linear(C, C)`` otherwise (the
-    paper's "10-C" and "10-C-C"); prior parameters ``omega`` (``pi = softmax(omega)``),
-    ``mu_c`` and ``logvar_c``.
+    These are the paper's "10-C" and "10-C-C" networks, initialised with small weights
+    (normal, std 0.01) and zero biases.
 
     Parameters
     ----------
-    n_features : int
+    latent_dim : int
+        J.
     n_clusters : int
-    hidden_dims : sequence of int, default=(500, 500, 2000)
-    latent_dim : int, default=10
+        C.
+
+    Returns
+    -------
+    torch.nn.Module
+        Maps codes ``(N, J)`` to logits ``(N, C)``.
+    """
+    j, c = int(latent_dim), int(n_clusters)
+    if c >= 10:
+        classifier: nn.Module = nn.Linear(j, c)
+    else:
+        classifier = nn.Sequential(nn.Linear(j, c), nn.ReLU(), nn.Linear(c, c))
+    for layer in classifier.modules():
+        if isinstance(layer, nn.Linear):
+            nn.init.normal_(layer.weight, 0.0, 0.01)
+            nn.init.zeros_(layer.bias)
+    return classifier
+
+
+class GMMPrior(nn.Module):
+    """A learnable diagonal Gaussian-mixture prior p(c) p(z | c).
+
+    Parameters ``omega`` (``pi = softmax(omega)``), ``mu_c`` and ``logvar_c``, all zero until
+    the estimator initialises them from a partition of the pretrained codes.
+
+    Parameters
+    ----------
+    n_clusters : int
+        C.
+    latent_dim : int
+        J.
     """
 
-    def __init__(
-        self,
-        n_features: int,
-        n_clusters: int,
-        hidden_dims: Sequence[int] = (500, 500, 2000),
-        latent_dim: int = 10,
-    ):
+    def __init__(self, n_clusters: int, latent_dim: int):
         super().__init__()
-        hidden = [int(h) for h in hidden_dims]
-        j, c = int(latent_dim), int(n_clusters)
-        self.latent_dim = j
-        self.n_clusters = c
-        if hidden:
-            self.trunk: nn.Module = mlp([int(n_features), *hidden], final_activation=True)
-            width = hidden[-1]
-        else:
-            self.trunk = nn.Identity()
-            width = int(n_features)
-        self.mu_head = nn.Linear(width, j)
-        self.logvar_head = nn.Linear(width, j)
-        self.decoder = mlp([j, *hidden[::-1], int(n_features)])
-        if c >= 10:
-            self.classifier: nn.Module = nn.Linear(j, c)
-        else:
-            self.classifier = nn.Sequential(nn.Linear(j, c), nn.ReLU(), nn.Linear(c, c))
-        for layer in self.classifier.modules():
-            if isinstance(layer, nn.Linear):
-                nn.init.normal_(layer.weight, 0.0, 0.01)
-                nn.init.zeros_(layer.bias)
-        self.omega = nn.Parameter(torch.zeros(c))
-        self.mu_c = nn.Parameter(torch.zeros(c, j))
-        self.logvar_c = nn.Parameter(torch.zeros(c, j))
-
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """Posterior mean ``(N, J)``."""
-        return self.mu_head(self.trunk(x))
-
-    def encode_full(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Posterior mean and clamped log-variance, each ``(N, J)``."""
-        h = self.trunk(x)
-        return self.mu_head(h), self.logvar_head(h).clamp(*LOGVAR_CLAMP)
-
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Decoder logits or means ``(N, D)``."""
-        return self.decoder(z)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Deterministic autoencoding through the mean (used for pretraining)."""
-        return self.decode(self.encode(x))
+        self.omega = nn.Parameter(torch.zeros(int(n_clusters)))
+        self.mu_c = nn.Parameter(torch.zeros(int(n_clusters), int(latent_dim)))
+        self.logvar_c = nn.Parameter(torch.zeros(int(n_clusters), int(latent_dim)))
 
     def log_pi(self) -> torch.Tensor:
         """Log mixture weights ``(C,)``."""
         return torch.log_softmax(self.omega, dim=0)
 
-    def prior_logvar(self) -> torch.Tensor:
-        """Clamped prior log-variances ``(C, J)``."""
+    def logvar(self) -> torch.Tensor:
+        """Clamped component log-variances ``(C, J)``."""
         return self.logvar_c.clamp(*LOGVAR_CLAMP)
 
-    def autoencoder_parameters(self) -> list[nn.Parameter]:
-        """Parameters trained in pretraining: trunk, mean head and decoder."""
-        return [
-            *self.trunk.parameters(),
-            *self.mu_head.parameters(),
-            *self.decoder.parameters(),
-        ]
+
+class GMMPriorVAE(Autoencoder):
+    """VAE with a Gaussian-mixture prior and a classifier q(c | z), on any encoder.
+
+    The encoder's features feed two linear heads, the posterior mean (``head``, the code of
+    :meth:`encode`) and the log-variance (``logvar_head``); the decoder returns logits
+    (Bernoulli) or means (Gaussian).
+
+    Parameters
+    ----------
+    encoder, decoder : torch.nn.Module
+        As in :class:`~deepcluster_sk.nn.Autoencoder`.
+    mu_head, logvar_head : torch.nn.Module
+        ``Linear(h, J)`` heads of the posterior mean and log-variance.
+    classifier : torch.nn.Module
+        q(c | z), see :func:`cluster_classifier`.
+    prior : GMMPrior
+        The mixture prior.
+    input_shape : tuple of int or None, default=None
+        Shape each row is viewed as before the encoder.
+    """
+
+    def __init__(
+        self,
+        encoder: nn.Module,
+        mu_head: nn.Module,
+        logvar_head: nn.Module,
+        decoder: nn.Module,
+        classifier: nn.Module,
+        prior: GMMPrior,
+        input_shape: tuple[int, ...] | None = None,
+    ):
+        super().__init__(
+            encoder, mu_head, decoder, int(prior.mu_c.shape[1]), input_shape=input_shape
+        )
+        self.logvar_head = logvar_head
+        self.classifier = classifier
+        self.prior = prior
+        self.n_clusters = int(prior.mu_c.shape[0])
+
+    def encode_full(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Posterior mean and clamped log-variance, each ``(N, J)``, in float32."""
+        with self.autocast(x):
+            h = self.features(x)
+            mu, logvar = self.head(h), self.logvar_head(h)
+        return mu.float(), logvar.float().clamp(*LOGVAR_CLAMP)
 
     def prior_parameters(self) -> list[nn.Parameter]:
         """The mixture prior's parameters."""
-        return [self.omega, self.mu_c, self.logvar_c]
+        return list(self.prior.parameters())

@@ -1,8 +1,10 @@
-"""Benchmark runner: fit a named estimator on a named data set and write one JSON result.
+"""Benchmark harness: fit a named estimator on a named data set and write one JSON result.
 
-Used by ``benchmarks/run.py`` (and later by the command line). Every result file holds the
-estimator, data set, sample count, seed, parameters, metrics (``acc``, ``nmi``, ``ari`` and
-more), timings, peak memory and the machine it ran on.
+A development tool of the repository, not part of the installed package. The scripts next to
+it (``run.py``, ``throughput.py``) and the tests import it by putting this folder on
+``sys.path``. Every result file holds the estimator, data set, sample count, seed,
+parameters, metrics (``acc``, ``nmi``, ``ari`` and more), timings, peak memory and the
+machine it ran on.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import json
 import os
 import platform
 import re
-import resource
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -27,26 +29,20 @@ from sklearn.metrics import (
     v_measure_score,
 )
 
-from ._utils import resolve_device
-from .metrics import cluster_accuracy
+from deepcluster_sk import all_estimators
+from deepcluster_sk._utils import resolve_device
+from deepcluster_sk.datasets import load_mnist, load_usps
+from deepcluster_sk.metrics import cluster_accuracy
 
 __all__ = [
-    "ESTIMATORS",
+    "DATASETS",
     "clustering_metrics",
     "load_benchmark_data",
     "machine_info",
+    "monitored",
     "run_benchmark",
     "write_result",
 ]
-
-
-def _estimators() -> dict[str, type]:
-    from . import AEGMM, ConvAEKMeans, DVAEClusterer
-
-    return {"AEGMM": AEGMM, "ConvAEKMeans": ConvAEKMeans, "DVAEClusterer": DVAEClusterer}
-
-
-ESTIMATORS = ("AEGMM", "ConvAEKMeans", "DVAEClusterer")
 
 DATASETS = ("mnist", "mnist-train", "mnist-test", "usps", "digits", "blobs")
 
@@ -70,8 +66,6 @@ def load_benchmark_data(
     y : ndarray of shape (n_samples,)
     image_shape : tuple of int or None
     """
-    from .datasets import load_mnist, load_usps
-
     if name.startswith("mnist"):
         split = {"mnist": "all", "mnist-train": "train", "mnist-test": "test"}[name]
         X, y = load_mnist(data_path, split=split, return_X_y=True, download=False)
@@ -131,8 +125,15 @@ def machine_info(device: torch.device) -> dict[str, Any]:
     return info
 
 
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+def _peak_rss_mb() -> float | None:
+    """Peak resident memory of this process in MiB, or None where it cannot be read."""
+    try:
+        import resource  # Unix only
+    except ImportError:  # e.g. Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # ru_maxrss is in KiB on Linux, in bytes on macOS
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024.0
 
 
 def write_result(result: dict[str, Any], out_dir: str | os.PathLike, stem: str) -> Path:
@@ -155,21 +156,34 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-def _accuracy_monitor(
-    X: np.ndarray, y: np.ndarray, every: int, seed: int, size: int = 10000
-) -> Any:
-    """Epoch hook that adds ``acc``/``nmi`` of ``predict`` on a fixed sample to the record."""
+def monitored(
+    cls: type, X: np.ndarray, y: np.ndarray, every: int, seed: int, size: int = 10000
+) -> type:
+    """A subclass of ``cls`` that logs the accuracy trajectory of its joint training phase.
+
+    Its ``_on_epoch_end`` hook adds ``acc`` and ``nmi`` of ``predict`` on a fixed, seeded
+    sample of at most ``size`` rows of ``X`` to the history record of every ``every``-th
+    epoch, except in the ``"pretrain"`` and ``"classifier"`` phases, and puts the network
+    back in training mode. Training never sees ``y``. The subclass has no ``__init__`` of its
+    own, so ``get_params``, ``set_params`` and ``clone`` behave as for ``cls``.
+    """
     idx = np.random.RandomState(seed).permutation(X.shape[0])[:size]
     X_s, y_s = X[idx], y[idx]
 
-    def monitor(est: Any, phase: str, epoch: int, record: dict[str, Any]) -> None:
+    def _on_epoch_end(self: Any, phase: str, epoch: int, record: dict[str, Any]) -> None:
+        cls._on_epoch_end(self, phase, epoch, record)
         if phase in ("pretrain", "classifier") or (epoch + 1) % every:
             return
-        labels = est.predict(X_s)
+        labels = self.predict(X_s)
         record["acc"] = float(cluster_accuracy(y_s, labels))
         record["nmi"] = float(normalized_mutual_info_score(y_s, labels))
+        self.module_.train()  # predict left the network in evaluation mode
 
-    return monitor
+    return type(
+        cls.__name__,
+        (cls,),
+        {"_on_epoch_end": _on_epoch_end, "__module__": __name__, "__doc__": cls.__doc__},
+    )
 
 
 def run_benchmark(
@@ -192,7 +206,7 @@ def run_benchmark(
     Parameters
     ----------
     estimator : str
-        Class name: ``"AEGMM"``, ``"ConvAEKMeans"`` or ``"DVAEClusterer"``.
+        Class name, one of those of :func:`deepcluster_sk.all_estimators`.
     dataset : str
         Name understood by :func:`load_benchmark_data`.
     params : dict, optional
@@ -219,14 +233,15 @@ def run_benchmark(
         DVAEClusterer only. When positive, every ``monitor_every`` epochs of the joint phase (not
         ``pretrain``/``classifier``) the history record gets ``acc`` and ``nmi`` of
         ``predict`` on a seeded sample of at most 10,000 training rows: the accuracy
-        trajectory. It only reads the labels; training never sees them.
+        trajectory (see :func:`monitored`). It only reads the labels; training never sees
+        them.
 
     Returns
     -------
     dict
         The result record.
     """
-    classes = _estimators()
+    classes = dict(all_estimators())
     if estimator not in classes:
         raise ValueError(f"Unknown estimator {estimator!r}; available: {sorted(classes)}.")
     X, y, image_shape = load_benchmark_data(dataset, data_path)
@@ -239,14 +254,14 @@ def run_benchmark(
     cls = classes[estimator]
     if "input_shape" in cls().get_params() and image_shape is not None:
         params.setdefault("input_shape", image_shape)
-    est = cls(**params)
     if monitor_every:
         if estimator != "DVAEClusterer":
             raise ValueError(
                 "monitor_every needs a model whose clustering head trains with the network "
                 f"(DVAEClusterer); {estimator} fits its head after training."
             )
-        est._epoch_monitor = _accuracy_monitor(X, y, monitor_every, seed)
+        cls = monitored(cls, X, y, monitor_every, seed)
+    est = cls(**params)
     resolved = resolve_device(params["device"])
     if resolved.type == "cuda":
         torch.cuda.reset_peak_memory_stats(resolved)
@@ -266,6 +281,7 @@ def run_benchmark(
             metrics["silhouette"] = float(
                 silhouette_score(Z, labels, sample_size=size, random_state=seed)
             )
+    peak_rss = _peak_rss_mb()
     record: dict[str, Any] = {
         "estimator": estimator,
         "dataset": dataset,
@@ -273,6 +289,7 @@ def run_benchmark(
         "seed": seed,
         "tag": tag,
         "params": est.get_params(),
+        "precision": getattr(est, "_precision", None),
         "metrics": metrics,
         "fit_seconds": round(fit_seconds, 3),
         "train_seconds": round(train_seconds, 3),
@@ -283,7 +300,7 @@ def run_benchmark(
         "samples_per_second": (
             round(X.shape[0] * len(epoch_seconds) / train_seconds, 1) if train_seconds else None
         ),
-        "peak_rss_mb": round(_peak_rss_mb(), 1),
+        "peak_rss_mb": None if peak_rss is None else round(peak_rss, 1),
         "phase_seconds": {
             k: round(v, 3) for k, v in getattr(est, "phase_seconds_", {}).items()
         },

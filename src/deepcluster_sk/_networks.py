@@ -1,0 +1,272 @@
+"""Resolve the ``encoder``/``decoder`` parameters into torch modules.
+
+A network parameter is a built-in name or a user's :class:`torch.nn.Module`:
+
+- ``"dense"``: the ``d-500-500-2000`` trunk (``hidden_dims``) on flattened rows;
+- ``"conv"``: stride-2 5x5 convolutions (``channels``) on images, no batch norm;
+- ``"conv_pool"``: 3x3 convolution + batch norm + ReLU + max-pooling blocks (Das' network);
+- ``"auto"``: ``"conv"`` when the rows are images (``input_shape`` is given), else ``"dense"``;
+  as a decoder, ``"auto"`` mirrors the encoder (a user encoder gets the conv decoder on images
+  and the dense one otherwise).
+
+User modules are deep-copied, so the instance passed in is never trained. The encoder's
+feature width ``h`` is found by one dry forward pass on two rows of the training data; a
+module that fails or returns the wrong shape raises a ``ValueError`` naming it, the shape it
+returned and the shape expected.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Sequence
+from numbers import Integral
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from ._utils import resolve_image_shape
+from .nn import (
+    Autoencoder,
+    ConvDecoder,
+    ConvEncoder,
+    GMMPrior,
+    GMMPriorVAE,
+    cluster_classifier,
+    dense_decoder,
+    dense_encoder,
+)
+
+__all__ = ["NETWORK_NAMES", "build_autoencoder", "build_vae", "encoder_kind"]
+
+#: Built-in names accepted by ``encoder`` and ``decoder``.
+NETWORK_NAMES = frozenset({"auto", "dense", "conv", "conv_pool"})
+
+#: Layer settings of the built-in convolutional networks.
+_CONV_SETTINGS: dict[str, dict[str, Any]] = {
+    "conv": {"kernel_size": 5, "batch_norm": False, "downsample": "stride"},
+    "conv_pool": {"kernel_size": 3, "batch_norm": True, "downsample": "pool"},
+}
+
+
+def encoder_kind(encoder: str | nn.Module, input_shape: Any) -> str:
+    """``"dense"``, ``"conv"``, ``"conv_pool"`` or ``"module"`` for an ``encoder`` value.
+
+    ``"auto"`` is ``"conv"`` when ``input_shape`` is given (the rows are images or signals)
+    and ``"dense"`` otherwise.
+    """
+    if isinstance(encoder, nn.Module):
+        return "module"
+    if encoder == "auto":
+        return "dense" if input_shape is None else "conv"
+    return str(encoder)
+
+
+def _positive_ints(values: Any, name: str, *, allow_empty: bool) -> list[int]:
+    try:
+        items = list(values)
+    except TypeError:
+        raise TypeError(
+            f"{name} must be a sequence of positive integers, got {values!r}."
+        ) from None
+    if not allow_empty and not items:
+        raise ValueError(f"{name} must hold at least one layer size, got {values!r}.")
+    bad = [v for v in items if not isinstance(v, Integral) or isinstance(v, bool) or v < 1]
+    if bad:
+        raise ValueError(f"{name} must hold positive integers, got {values!r}.")
+    return [int(v) for v in items]
+
+
+def _describe(module: nn.Module) -> str:
+    return type(module).__name__
+
+
+def _dry_run(module: nn.Module, x: torch.Tensor, role: str) -> torch.Tensor:
+    """One forward pass in eval mode without gradients; wraps failures in a ValueError."""
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            out = module(x)
+    except Exception as exc:
+        raise ValueError(
+            f"{role}={_describe(module)} failed on a batch of shape {tuple(x.shape)}: {exc}"
+        ) from exc
+    finally:
+        module.train(was_training)
+    if not isinstance(out, torch.Tensor):
+        raise ValueError(
+            f"{role}={_describe(module)} returned {type(out).__name__}, expected a tensor."
+        )
+    return out
+
+
+def _network_shape(
+    kind: str, input_shape: Any, n_features: int
+) -> tuple[int, int, int] | tuple[int, ...] | None:
+    """The shape rows are viewed as: an image for conv networks, else None (flat rows)."""
+    if kind.startswith("conv"):
+        return resolve_image_shape(input_shape, n_features)
+    if input_shape is not None:
+        return resolve_image_shape(input_shape, n_features)
+    return None
+
+
+def _build_encoder(
+    encoder: str | nn.Module,
+    *,
+    probe: torch.Tensor,
+    input_shape: Any,
+    hidden_dims: Sequence[int],
+    channels: Sequence[int],
+) -> tuple[nn.Module, int, str, tuple[int, ...] | None]:
+    """Encoder module, its feature width h, its kind and the shape it reads rows as."""
+    n_features = int(probe.shape[1])
+    kind = encoder_kind(encoder, input_shape)
+    shape = _network_shape(kind, input_shape, n_features)
+    if kind == "dense":
+        module = dense_encoder(
+            n_features, _positive_ints(hidden_dims, "hidden_dims", allow_empty=True)
+        )
+        shape = None
+    elif kind in _CONV_SETTINGS:
+        chans = _positive_ints(channels, "channels", allow_empty=False)
+        module = ConvEncoder(shape[0], chans, **_CONV_SETTINGS[kind])
+    else:
+        module = copy.deepcopy(encoder)
+    x = probe if shape is None else probe.view(-1, *shape)
+    out = _dry_run(module, x, "encoder")
+    if out.ndim != 2 or out.shape[0] != x.shape[0]:
+        raise ValueError(
+            f"encoder={_describe(module)} returned shape {tuple(out.shape)} for a batch of shape "
+            f"{tuple(x.shape)}; expected features of shape ({x.shape[0]}, h)."
+        )
+    return module, int(out.shape[1]), kind, shape
+
+
+def _build_decoder(
+    decoder: str | nn.Module,
+    *,
+    encoder_kind_: str,
+    code_dim: int,
+    code_is_feature_map: bool,
+    n_features: int,
+    shape: tuple[int, ...] | None,
+    input_shape: Any,
+    hidden_dims: Sequence[int],
+    channels: Sequence[int],
+) -> nn.Module:
+    if isinstance(decoder, nn.Module):
+        kind = "module"
+    elif decoder == "auto":
+        if encoder_kind_ == "module":
+            kind = "dense" if shape is None else "conv"
+        else:
+            kind = encoder_kind_
+    else:
+        kind = str(decoder)
+    if kind == "dense":
+        module: nn.Module = dense_decoder(
+            code_dim, _positive_ints(hidden_dims, "hidden_dims", allow_empty=True), n_features
+        )
+    elif kind in _CONV_SETTINGS:
+        image = shape or resolve_image_shape(input_shape, n_features)
+        module = ConvDecoder(
+            image,
+            _positive_ints(channels, "channels", allow_empty=False),
+            None if code_is_feature_map else code_dim,
+            batch_norm=_CONV_SETTINGS[kind]["batch_norm"],
+        )
+    else:
+        module = copy.deepcopy(decoder)
+    z = torch.zeros(2, code_dim)
+    out = _dry_run(module, z, "decoder")
+    if out.ndim < 2 or out.shape[0] != 2 or math.prod(out.shape[1:]) != n_features:
+        expected = f"(2, {n_features})" + ("" if shape is None else f" or (2, *{tuple(shape)})")
+        raise ValueError(
+            f"decoder={_describe(module)} returned shape {tuple(out.shape)} for codes of shape "
+            f"(2, {code_dim}); expected {expected}."
+        )
+    return module
+
+
+def _probe(X: np.ndarray) -> torch.Tensor:
+    return torch.as_tensor(np.ascontiguousarray(X[:2], dtype=np.float32))
+
+
+def build_autoencoder(
+    X: np.ndarray,
+    *,
+    encoder: str | nn.Module,
+    decoder: str | nn.Module,
+    input_shape: Any,
+    hidden_dims: Sequence[int],
+    channels: Sequence[int],
+    latent_dim: int | None,
+) -> Autoencoder:
+    """Encoder, ``Linear(h, latent_dim)`` head and decoder for the rows of ``X``.
+
+    With ``latent_dim=None`` the encoder's features are the codes (no head).
+    Modules are built in a fixed order (encoder, head, decoder), so a seeded build is
+    reproducible.
+    """
+    enc, h, kind, shape = _build_encoder(
+        encoder,
+        probe=_probe(X),
+        input_shape=input_shape,
+        hidden_dims=hidden_dims,
+        channels=channels,
+    )
+    head: nn.Module = nn.Identity() if latent_dim is None else nn.Linear(h, int(latent_dim))
+    code_dim = h if latent_dim is None else int(latent_dim)
+    dec = _build_decoder(
+        decoder,
+        encoder_kind_=kind,
+        code_dim=code_dim,
+        code_is_feature_map=latent_dim is None,
+        n_features=X.shape[1],
+        shape=shape,
+        input_shape=input_shape,
+        hidden_dims=hidden_dims,
+        channels=channels,
+    )
+    return Autoencoder(enc, head, dec, code_dim, input_shape=shape)
+
+
+def build_vae(
+    X: np.ndarray,
+    *,
+    n_clusters: int,
+    encoder: str | nn.Module,
+    decoder: str | nn.Module,
+    input_shape: Any,
+    hidden_dims: Sequence[int],
+    channels: Sequence[int],
+    latent_dim: int,
+) -> GMMPriorVAE:
+    """The GMM-prior VAE: encoder, mean and log-variance heads, decoder, classifier, prior."""
+    enc, h, kind, shape = _build_encoder(
+        encoder,
+        probe=_probe(X),
+        input_shape=input_shape,
+        hidden_dims=hidden_dims,
+        channels=channels,
+    )
+    mu_head = nn.Linear(h, int(latent_dim))
+    logvar_head = nn.Linear(h, int(latent_dim))
+    dec = _build_decoder(
+        decoder,
+        encoder_kind_=kind,
+        code_dim=int(latent_dim),
+        code_is_feature_map=False,
+        n_features=X.shape[1],
+        shape=shape,
+        input_shape=input_shape,
+        hidden_dims=hidden_dims,
+        channels=channels,
+    )
+    classifier = cluster_classifier(int(latent_dim), int(n_clusters))
+    prior = GMMPrior(int(n_clusters), int(latent_dim))
+    return GMMPriorVAE(enc, mu_head, logvar_head, dec, classifier, prior, input_shape=shape)

@@ -1,0 +1,286 @@
+"""Built-in encoders and decoders, and the autoencoder that composes them with a latent head.
+
+Conventions shared by every network of the package:
+
+- an *encoder* maps a batch ``(n, *input_shape)`` (images) or ``(n, d)`` (rows) to features
+  ``(n, h)``; the estimator adds the latent head(s) on top (``Linear(h, latent_dim)``);
+- a *decoder* maps codes ``(n, latent_dim)`` to ``(n, d)`` or ``(n, *input_shape)``, returning
+  *pre-activation* outputs (logits for Bernoulli data), so the losses can use the numerically
+  stable ``binary_cross_entropy_with_logits``;
+- :class:`Autoencoder` takes and returns flattened rows ``(n, d)`` and reshapes internally.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+__all__ = [
+    "Autoencoder",
+    "ConvDecoder",
+    "ConvEncoder",
+    "conv_output_sizes",
+    "dense_decoder",
+    "dense_encoder",
+    "mlp",
+]
+
+
+def mlp(sizes: Sequence[int], *, final_activation: bool = False) -> nn.Sequential:
+    """Stack of ``Linear`` layers with ReLU between them.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Layer widths, input first, e.g. ``(784, 500, 500, 2000, 10)``.
+    final_activation : bool, default=False
+        Put a ReLU after the last layer too.
+
+    Returns
+    -------
+    torch.nn.Sequential
+        The stacked layers.
+    """
+    layers: list[nn.Module] = []
+    for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
+        layers.append(nn.Linear(n_in, n_out))
+        if i < len(sizes) - 2 or final_activation:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+def dense_encoder(n_features: int, hidden_dims: Sequence[int]) -> nn.Module:
+    """The dense trunk ``d-h1-...-hk`` with a ReLU after every layer (DEC/VaDE encoder).
+
+    Parameters
+    ----------
+    n_features : int
+        Input width ``d``.
+    hidden_dims : sequence of int
+        Layer widths; empty gives the identity (features are the raw rows).
+
+    Returns
+    -------
+    torch.nn.Module
+        Maps ``(n, d)`` to ``(n, hk)``.
+    """
+    hidden = [int(h) for h in hidden_dims]
+    if not hidden:
+        return nn.Identity()
+    return mlp([int(n_features), *hidden], final_activation=True)
+
+
+def dense_decoder(code_dim: int, hidden_dims: Sequence[int], n_features: int) -> nn.Sequential:
+    """The mirror decoder ``J-hk-...-h1-d`` (ReLU between layers, none on the output).
+
+    Parameters
+    ----------
+    code_dim : int
+        Width of the codes it decodes.
+    hidden_dims : sequence of int
+        Encoder widths, used reversed.
+    n_features : int
+        Output width ``d``.
+
+    Returns
+    -------
+    torch.nn.Sequential
+        Maps ``(n, code_dim)`` to pre-activation ``(n, d)``.
+    """
+    return mlp([int(code_dim), *[int(h) for h in hidden_dims][::-1], int(n_features)])
+
+
+def conv_output_sizes(height: int, width: int, n_blocks: int) -> list[tuple[int, int]]:
+    """Spatial sizes after each of ``n_blocks`` halving blocks (ceil), input size first."""
+    sizes = [(int(height), int(width))]
+    for _ in range(n_blocks):
+        h, w = sizes[-1]
+        sizes.append((-(-h // 2), -(-w // 2)))
+    return sizes
+
+
+class ConvEncoder(nn.Module):
+    """Convolutional trunk whose blocks halve the image; returns the flattened last map.
+
+    Each block is either a stride-2 ``Conv2d`` + ReLU (``downsample="stride"``, the
+    convolutional AE of the AE+GMM paper) or ``Conv2d`` + ``BatchNorm2d`` + ReLU +
+    ``MaxPool2d(2, ceil_mode=True)`` (``downsample="pool"``, Das' network).
+
+    Parameters
+    ----------
+    in_channels : int
+        Channels of the input images.
+    channels : sequence of int
+        Output channels of the blocks.
+    kernel_size : int, default=5
+        Odd kernel size.
+    batch_norm : bool, default=False
+        ``BatchNorm2d`` after each convolution.
+    downsample : {"stride", "pool"}, default="stride"
+        How a block halves the spatial size.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        channels: Sequence[int],
+        *,
+        kernel_size: int = 5,
+        batch_norm: bool = False,
+        downsample: str = "stride",
+    ):
+        super().__init__()
+        layers: list[nn.Module] = []
+        prev = int(in_channels)
+        for c in channels:
+            stride = 2 if downsample == "stride" else 1
+            layers.append(
+                nn.Conv2d(prev, int(c), kernel_size, stride=stride, padding=kernel_size // 2)
+            )
+            if batch_norm:
+                layers.append(nn.BatchNorm2d(int(c)))
+            layers.append(nn.ReLU())
+            if downsample == "pool":
+                layers.append(nn.MaxPool2d(2, ceil_mode=True))
+            prev = int(c)
+        self.blocks = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Map images ``(n, C, H, W)`` to flattened features ``(n, C' * H' * W')``."""
+        return self.blocks(x).flatten(1)
+
+
+class ConvDecoder(nn.Module):
+    """Mirror of :class:`ConvEncoder`: a dense layer to the last feature map, then
+    stride-2 ``ConvTranspose2d`` layers whose output sizes are pinned to the encoder's, so
+    odd image sizes reconstruct to exactly the input size.
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        ``(channels, height, width)`` of the images to produce.
+    channels : sequence of int
+        The encoder's block channels (the decoder runs them in reverse).
+    code_dim : int or None
+        Width of the codes. None means the codes *are* the flattened last feature map (no
+        dense layer).
+    batch_norm : bool, default=False
+        ``BatchNorm2d`` after the hidden transposed convolutions.
+    """
+
+    def __init__(
+        self,
+        input_shape: Sequence[int],
+        channels: Sequence[int],
+        code_dim: int | None,
+        *,
+        batch_norm: bool = False,
+    ):
+        super().__init__()
+        c_in, h, w = (int(s) for s in input_shape)
+        chans = [int(c) for c in channels]
+        self._sizes = conv_output_sizes(h, w, len(chans))
+        fh, fw = self._sizes[-1]
+        self.feature_shape = (chans[-1], fh, fw)
+        n_flat = chans[-1] * fh * fw
+        if code_dim is None:
+            self.from_latent: nn.Module = nn.Identity()
+        else:
+            self.from_latent = nn.Sequential(nn.Linear(int(code_dim), n_flat), nn.ReLU())
+        outs = [*chans[-2::-1], c_in]
+        self.deconvs = nn.ModuleList()
+        self.post = nn.ModuleList()
+        prev = chans[-1]
+        for i, c_out in enumerate(outs):
+            self.deconvs.append(nn.ConvTranspose2d(prev, c_out, 3, stride=2, padding=1))
+            post: list[nn.Module] = []
+            if i < len(outs) - 1:
+                if batch_norm:
+                    post.append(nn.BatchNorm2d(c_out))
+                post.append(nn.ReLU())
+            self.post.append(nn.Sequential(*post))
+            prev = c_out
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """Map codes ``(n, code_dim)`` to pre-activation images ``(n, C, H, W)``."""
+        h = self.from_latent(z).view(-1, *self.feature_shape)
+        for deconv, post, size in zip(self.deconvs, self.post, self._sizes[-2::-1], strict=True):
+            h = post(deconv(h, output_size=list(size)))
+        return h
+
+
+class Autoencoder(nn.Module):
+    """An encoder, a latent head and a decoder, on flattened rows.
+
+    Parameters
+    ----------
+    encoder : torch.nn.Module
+        Maps ``(n, *input_shape)`` (or ``(n, d)`` when ``input_shape`` is None) to
+        ``(n, h)``.
+    head : torch.nn.Module
+        Maps features ``(n, h)`` to codes ``(n, latent_dim)`` (``nn.Identity`` when the
+        features are the codes).
+    decoder : torch.nn.Module
+        Maps codes to ``(n, d)`` or ``(n, *input_shape)``.
+    latent_dim : int
+        Width of the codes.
+    input_shape : tuple of int or None, default=None
+        Shape each row is viewed as before the encoder.
+    """
+
+    def __init__(
+        self,
+        encoder: nn.Module,
+        head: nn.Module,
+        decoder: nn.Module,
+        latent_dim: int,
+        input_shape: Sequence[int] | None = None,
+    ):
+        super().__init__()
+        self.encoder = encoder
+        self.head = head
+        self.decoder = decoder
+        self.latent_dim = int(latent_dim)
+        self.input_shape = None if input_shape is None else tuple(int(s) for s in input_shape)
+        #: Lower-precision dtype of the encoder's and decoder's matrix products and
+        #: convolutions (``torch.autocast``), or None for float32. Outputs are float32 either
+        #: way, so every loss term is computed in float32.
+        self.compute_dtype: torch.dtype | None = None
+        #: Feed images to the encoder in ``channels_last`` memory format.
+        self.channels_last = False
+
+    def autocast(self, x: torch.Tensor) -> torch.autocast:
+        """The autocast region of the network's forward passes (disabled for float32)."""
+        dtype = self.compute_dtype
+        return torch.autocast(x.device.type, dtype=dtype, enabled=dtype is not None)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Encoder features ``(n, h)`` of flattened rows ``(n, d)`` (in the compute dtype)."""
+        if self.input_shape is not None:
+            x = x.view(-1, *self.input_shape)
+            if self.channels_last and x.ndim == 4:
+                x = x.contiguous(memory_format=torch.channels_last)
+        return self.encoder(x)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Map flattened rows ``(n, d)`` to float32 codes ``(n, latent_dim)``."""
+        with self.autocast(x):
+            z = self.head(self.features(x))
+        return z.float()
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Map codes to float32 pre-activation flattened rows ``(n, d)``."""
+        with self.autocast(z):
+            out = self.decoder(z)
+        return out.float().flatten(1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Reconstruct flattened rows through the code."""
+        return self.decode(self.encode(x))
+
+    def autoencoder_parameters(self) -> list[nn.Parameter]:
+        """Parameters trained by reconstruction pretraining: encoder, head and decoder."""
+        return [*self.encoder.parameters(), *self.head.parameters(), *self.decoder.parameters()]

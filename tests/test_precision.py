@@ -1,0 +1,163 @@
+"""The ``precision`` parameter: resolution, bfloat16 training with float32 losses and inference."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import make_blobs
+from sklearn.metrics import adjusted_rand_score
+
+import deepcluster_sk._dvae as dvae_module
+from deepcluster_sk import _utils, all_estimators
+from deepcluster_sk._base import BaseDeepClusterer
+from deepcluster_sk._utils import resolve_precision
+
+TINY = {
+    "AEGMM": {"hidden_dims": (32,), "gmm_n_init": 2},
+    "ConvAEKMeans": {"input_shape": "1d", "channels": (8,), "n_components": 2},
+    "DVAEClusterer": {"hidden_dims": (32,), "pretrain_epochs": 30, "warmup_epochs": 5},
+}
+NAMES = [name for name, _ in all_estimators()]
+
+
+def tiny(name, **params):
+    settings = {
+        "latent_dim": 2,
+        "n_epochs": 20,
+        "batch_size": 32,
+        "device": "cpu",
+        "random_state": 0,
+        **TINY[name],
+        **params,
+    }
+    return dict(all_estimators())[name](3, **settings)
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    X, y = make_blobs(240, n_features=8, centers=3, cluster_std=0.5, random_state=0)
+    X = (X - X.mean(0)) / X.std(0)
+    return X.astype(np.float32), y
+
+
+# ------------------------------------------------------------------------------ resolution
+def test_auto_is_float32_on_a_cpu_without_bfloat16_units(monkeypatch):
+    monkeypatch.setattr(_utils, "cpu_has_fast_bfloat16", lambda: False)
+    assert resolve_precision("auto", torch.device("cpu")) == "float32"
+
+
+def test_auto_is_bfloat16_on_a_cpu_with_amx(monkeypatch):
+    monkeypatch.setattr(_utils, "cpu_has_fast_bfloat16", lambda: True)
+    assert resolve_precision("auto", torch.device("cpu")) == "bfloat16"
+
+
+def test_explicit_values_are_kept(monkeypatch):
+    monkeypatch.setattr(_utils, "cpu_has_fast_bfloat16", lambda: False)
+    for value in ("float32", "bfloat16"):
+        assert resolve_precision(value, torch.device("cpu")) == value
+
+
+def test_capability_probe_returns_a_bool():
+    assert isinstance(_utils.cpu_has_fast_bfloat16(), bool)
+
+
+@pytest.mark.parametrize("probe, expected", [(False, "float32"), (True, "bfloat16")])
+def test_resolved_precision_is_recorded_and_the_parameter_kept(blobs, monkeypatch, probe, expected):
+    monkeypatch.setattr(_utils, "cpu_has_fast_bfloat16", lambda: probe)
+    est = tiny("AEGMM", n_epochs=1).fit(blobs[0])
+    assert est.precision == "auto"
+    assert est._precision == expected
+
+
+def test_invalid_precision_is_a_clear_error(blobs):
+    with pytest.raises(ValueError, match="'precision' parameter"):
+        tiny("AEGMM", precision="float16").fit(blobs[0])
+
+
+# ------------------------------------------------------------------------ bfloat16 training
+@pytest.mark.parametrize("name", NAMES)
+def test_bfloat16_runs_even_without_bfloat16_units_and_matches_float32(name, blobs, monkeypatch):
+    """An explicit bfloat16 fit runs on any CPU and finds the float32 fit's partition."""
+    monkeypatch.setattr(_utils, "cpu_has_fast_bfloat16", lambda: False)
+    X, y = blobs
+    f32 = tiny(name, precision="float32").fit(X)
+    bf16 = tiny(name, precision="bfloat16").fit(X)
+    assert bf16._precision == "bfloat16"
+    assert adjusted_rand_score(f32.labels_, bf16.labels_) >= 0.99
+    assert adjusted_rand_score(y, bf16.labels_) >= 0.99
+    # Inference is float32 and ignores the training precision.
+    assert bf16.module_.compute_dtype is None
+    Z = bf16.transform(X)
+    assert Z.dtype == np.float64 and np.isfinite(Z).all()
+    np.testing.assert_array_equal(bf16.predict(X), bf16.labels_)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_network_computes_in_bfloat16_while_losses_stay_float32(name, blobs, monkeypatch):
+    seen = {"linear_out": set(), "rec_in": set(), "rec_out": set()}
+
+    def record_linear(module, inputs, output):
+        seen["linear_out"].add(output.dtype)
+
+    original = BaseDeepClusterer._reconstruction_loss
+
+    def checked_loss(self, output, x, reduction):
+        seen["rec_in"].add(output.dtype)
+        loss = original(self, output, x, reduction)
+        seen["rec_out"].add(loss.dtype)
+        return loss
+
+    monkeypatch.setattr(BaseDeepClusterer, "_reconstruction_loss", checked_loss)
+    handles = []
+    original_build = type(tiny(name))._build_module
+
+    def build_and_hook(self, X):
+        module = original_build(self, X)
+        for layer in module.encoder.modules():
+            if isinstance(layer, (torch.nn.Linear, torch.nn.Conv2d)):
+                handles.append(layer.register_forward_hook(record_linear))
+        return module
+
+    monkeypatch.setattr(type(tiny(name)), "_build_module", build_and_hook)
+    if name == "DVAEClusterer":
+        elbo, sim = dvae_module.negative_elbo_terms, dvae_module.wasserstein_similarity_loss
+
+        def checked_elbo(*args):
+            assert all(a.dtype == torch.float32 for a in args)
+            out = elbo(*args)
+            assert all(t.dtype == torch.float32 for t in out)
+            return out
+
+        def checked_sim(gamma, mu, logvar, **kwargs):
+            assert gamma.dtype == mu.dtype == logvar.dtype == torch.float32
+            out = sim(gamma, mu, logvar, **kwargs)
+            assert out.dtype == torch.float32
+            return out
+
+        monkeypatch.setattr(dvae_module, "negative_elbo_terms", checked_elbo)
+        monkeypatch.setattr(dvae_module, "wasserstein_similarity_loss", checked_sim)
+    extra = {"pretrain_epochs": 2, "warmup_epochs": 0} if name == "DVAEClusterer" else {}
+    tiny(name, precision="bfloat16", n_epochs=2, **extra).fit(blobs[0])
+    for handle in handles:
+        handle.remove()
+    assert torch.bfloat16 in seen["linear_out"]  # training forward passes ran in bfloat16
+    assert torch.float32 in seen["linear_out"]  # inference (codes for the head) in float32
+    assert seen["rec_in"] == {torch.float32}
+    assert seen["rec_out"] == {torch.float32}
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_bfloat16_digits_fit_has_no_nan(digits, seed):
+    X, _ = digits
+    est = dict(all_estimators())["AEGMM"](
+        10,
+        input_shape=(1, 8, 8),
+        channels=(8, 16),
+        n_epochs=2,
+        precision="bfloat16",
+        device="cpu",
+        random_state=seed,
+    ).fit(X[:400])
+    assert all(np.isfinite(r["loss"]) for r in est.history_)
+    assert np.isfinite(est.transform(X[:400])).all()
