@@ -14,7 +14,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.preprocessing import StandardScaler
 
 from deepcluster_sk import DVAEClusterer
-from deepcluster_sk._dvae import spectral_labels
+from deepcluster_sk._partitions import spectral_labels
 from deepcluster_sk.metrics import cluster_accuracy
 
 FAST = {

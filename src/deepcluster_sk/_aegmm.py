@@ -63,10 +63,10 @@ class AEGMM(AutoencoderClusterer):
         EM restarts; the best likelihood is kept.
     precision : {"auto", "float32", "bfloat16"}, default="auto"
         Precision of the network's matrix products and convolutions during training
-        (``torch.autocast``). ``"auto"`` is bfloat16 on a CUDA GPU that supports it and on a
-        CPU with AMX, float32 elsewhere; losses, optimizer state and weights stay float32.
-        Inference (``transform``, ``predict``) always runs in float32, so results do not
-        depend on the training hardware's precision.
+        (``torch.autocast``). ``"auto"`` is bfloat16 on a CUDA GPU that supports it and on
+        a CPU with AMX or AVX-512-BF16, float32 elsewhere; losses, optimizer state and
+        weights stay float32. Inference (``transform``, ``predict``) always runs in
+        float32, so results do not depend on the training hardware's precision.
     device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
         Where the network is trained; ``"auto"`` uses CUDA when available.
     random_state : int, RandomState instance or None, default=None

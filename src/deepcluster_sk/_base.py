@@ -1,4 +1,8 @@
-"""The base estimator: validation, the fit template, batched inference, device-safe pickling."""
+"""The base estimator: validation, the fit template, batched inference, device-safe pickling.
+
+Slightly over 400 lines on purpose: the template ``fit`` and everything it owns for all the
+estimators (parameter constraints, precision, transactional assignment, inference, pickling).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,9 @@
-"""DVAEClusterer: GMM-prior VAE + classifier q(c|z) + Wasserstein similarity loss."""
+"""DVAEClusterer: GMM-prior VAE + classifier q(c|z) + Wasserstein similarity loss.
+
+Over 400 lines on purpose: one estimator whose three training phases (pretraining, the
+initial partition and classifier, joint training) and its probabilistic methods (ELBO score,
+sampling) share the module's state; the pure maths lives in ``nn`` and ``metrics``.
+"""
 
 from __future__ import annotations
 
@@ -8,48 +13,26 @@ from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
-import scipy.sparse
 import torch
 import torch.nn.functional as F
-from scipy.sparse.linalg import eigsh
 from sklearn.cluster import KMeans
-from sklearn.neighbors import kneighbors_graph
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseDeepClusterer
 from ._networks import build_vae
+from ._partitions import spectral_labels
 from ._utils import as_tensor, draw_seed, make_generator
 from .metrics import wasserstein_similarity_loss
-from .nn import GMMPriorVAE, gmm_log_posterior, negative_elbo_terms
+from .nn import (
+    GMMPriorVAE,
+    gmm_log_posterior,
+    init_classifier_as_nearest_centre,
+    negative_elbo_terms,
+)
 
 __all__ = ["DVAEClusterer"]
-
-
-def _voronoi_init(
-    classifier: torch.nn.Module, centers: np.ndarray, variance: float, codes: torch.Tensor
-) -> None:
-    """Set a fresh classifier to the k-means (nearest-centre) rule, softened by ``variance``.
-
-    The logits ``(c_k . z - |c_k|^2 / 2) / variance`` are the log-posterior of an isotropic,
-    equal-weight Gaussian mixture at the k-means centres: their argmax is the k-means label.
-    For the two-layer classifier (C < 10) the first layer carries these logits shifted to be
-    positive on the training codes (so the ReLU is the identity there) and the second layer
-    is the identity.
-    """
-    c = torch.as_tensor(centers, dtype=torch.float32, device=codes.device)
-    weight = c / variance
-    bias = -0.5 * c.square().sum(1) / variance
-    layers = [m for m in classifier.modules() if isinstance(m, torch.nn.Linear)]
-    with torch.no_grad():
-        layers[0].weight.copy_(weight)
-        layers[0].bias.copy_(bias)
-        if len(layers) > 1:
-            shift = float((-(codes @ weight.T + bias).min()).clamp(min=0.0)) + 1.0
-            layers[0].bias.add_(shift)
-            layers[1].weight.copy_(torch.eye(c.shape[0], device=codes.device))
-            layers[1].bias.fill_(-shift)
 
 
 def _gradient_ratio(part: torch.Tensor, whole: torch.Tensor, wrt: torch.Tensor) -> float:
@@ -57,47 +40,6 @@ def _gradient_ratio(part: torch.Tensor, whole: torch.Tensor, wrt: torch.Tensor) 
     (g_part,) = torch.autograd.grad(part, wrt, retain_graph=True)
     (g_whole,) = torch.autograd.grad(whole, wrt, retain_graph=True)
     return float(g_part.norm() / g_whole.norm().clamp_min(1e-30))
-
-
-#: Graphs up to this many nodes use a dense eigensolver in :func:`spectral_labels`.
-_DENSE_EIGEN_MAX = 2000
-
-
-def spectral_labels(Z: np.ndarray, n_clusters: int, n_neighbors: int, seed: int) -> np.ndarray:
-    """Spectral clustering of the rows of ``Z`` on their symmetric k-nearest-neighbour graph.
-
-    The normalised affinity ``D^-1/2 A D^-1/2`` of the connectivity graph gives its top
-    ``n_clusters`` eigenvectors (Lanczos, ``scipy.sparse.linalg.eigsh``); their rows,
-    scaled to unit length, are clustered by k-means (Ng, Jordan and Weiss, 2001). The graph
-    has ``n_neighbors`` edges a row, so time and memory grow linearly with ``len(Z)``.
-
-    Parameters
-    ----------
-    Z : ndarray of shape (n_samples, n_features)
-    n_clusters : int
-    n_neighbors : int
-    seed : int
-        Seeds the Lanczos start vector and the k-means.
-
-    Returns
-    -------
-    labels : ndarray of shape (n_samples,)
-    """
-    n = Z.shape[0]
-    k = min(int(n_neighbors), n - 1)
-    graph = kneighbors_graph(Z, k, mode="connectivity", include_self=False)
-    graph = graph.maximum(graph.T).tocsr()
-    inv_sqrt = 1.0 / np.sqrt(np.asarray(graph.sum(axis=1)).ravel())
-    affinity = scipy.sparse.diags(inv_sqrt) @ graph @ scipy.sparse.diags(inv_sqrt)
-    n_vec = min(n_clusters, n)
-    if n <= _DENSE_EIGEN_MAX:
-        # Small graphs: a dense symmetric eigensolver is exact and has no k < n restriction.
-        vectors = np.linalg.eigh(affinity.toarray())[1][:, n - n_vec :]
-    else:
-        v0 = np.random.RandomState(seed).uniform(-1.0, 1.0, n)
-        vectors = eigsh(affinity, k=n_vec, which="LA", v0=v0, tol=1e-6)[1]
-    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-    return KMeans(n_clusters, n_init=10, random_state=seed).fit_predict(vectors)
 
 
 class DVAEClusterer(BaseDeepClusterer):
@@ -142,8 +84,8 @@ class DVAEClusterer(BaseDeepClusterer):
         Epochs of autoencoder pretraining.
     init : {"kmeans", "spectral"}, default="kmeans"
         Partition of the pretrained codes that initialises the prior and the classifier:
-        the paper's k-means, or spectral clustering of the codes' nearest-neighbour graph
-        (:func:`spectral_labels`), which follows curved clusters that k-means cuts.
+        the paper's k-means, or spectral clustering of the codes' 10-nearest-neighbour
+        graph, which follows curved clusters that k-means cuts.
     n_epochs : int, default=300
         Epochs of joint training.
     batch_size : int, default=300
@@ -157,10 +99,10 @@ class DVAEClusterer(BaseDeepClusterer):
         Joint-training epochs with beta = 0 before the similarity loss starts.
     precision : {"auto", "float32", "bfloat16"}, default="auto"
         Precision of the network's matrix products and convolutions during training
-        (``torch.autocast``). ``"auto"`` is bfloat16 on a CUDA GPU that supports it and on a
-        CPU with AMX, float32 elsewhere; losses, optimizer state and weights stay float32.
-        Inference (``transform``, ``predict``) always runs in float32, so results do not
-        depend on the training hardware's precision.
+        (``torch.autocast``). ``"auto"`` is bfloat16 on a CUDA GPU that supports it and on
+        a CPU with AMX or AVX-512-BF16, float32 elsewhere; losses, optimizer state and
+        weights stay float32. Inference (``transform``, ``predict``) always runs in
+        float32, so results do not depend on the training hardware's precision.
     device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
         Training device.
     random_state : int, RandomState instance or None, default=None
@@ -444,7 +386,7 @@ class DVAEClusterer(BaseDeepClusterer):
         mu_all = as_tensor(Z.astype(np.float32), device)
         y_all = torch.as_tensor(labels, dtype=torch.long, device=device)
         if self._classifier_init == "voronoi":
-            _voronoi_init(module.classifier, centers, float(var.mean()), mu_all)
+            init_classifier_as_nearest_centre(module.classifier, centers, float(var.mean()), mu_all)
 
         def classifier_loss(batch, epoch):
             mb, yb = batch

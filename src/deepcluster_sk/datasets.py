@@ -5,6 +5,9 @@ estimators of this package. :func:`load_mnist` can download the Keras-hosted cop
 into a cache directory; :func:`load_usps` reads a local file only. Where the data are looked
 for is decided by :func:`get_data_home`: an explicit ``data_home`` argument, else the
 environment variable ``DEEPCLUSTER_SK_DATA``, else ``~/.cache/deepcluster_sk``.
+
+Over 400 lines on purpose: most of it is the checked download (checksum, atomic move, offline
+message) and the file readers' error messages, which belong together.
 """
 
 import hashlib

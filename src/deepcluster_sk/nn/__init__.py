@@ -16,6 +16,7 @@ from .vade import (
     cluster_classifier,
     component_kl,
     gmm_log_posterior,
+    init_classifier_as_nearest_centre,
     negative_elbo_terms,
 )
 
@@ -32,6 +33,7 @@ __all__ = [
     "dense_decoder",
     "dense_encoder",
     "gmm_log_posterior",
+    "init_classifier_as_nearest_centre",
     "mlp",
     "negative_elbo_terms",
     "reconstruction_loss",

@@ -20,6 +20,7 @@ __all__ = [
     "cluster_classifier",
     "component_kl",
     "gmm_log_posterior",
+    "init_classifier_as_nearest_centre",
     "negative_elbo_terms",
 ]
 
@@ -207,3 +208,28 @@ class GMMPriorVAE(Autoencoder):
     def prior_parameters(self) -> list[nn.Parameter]:
         """The mixture prior's parameters."""
         return list(self.prior.parameters())
+
+
+def init_classifier_as_nearest_centre(
+    classifier: nn.Module, centers: torch.Tensor, variance: float, codes: torch.Tensor
+) -> None:
+    """Set a fresh classifier to the k-means (nearest-centre) rule, softened by ``variance``.
+
+    The logits ``(c_k . z - |c_k|^2 / 2) / variance`` are the log-posterior of an isotropic,
+    equal-weight Gaussian mixture at the k-means centres: their argmax is the k-means label.
+    For the two-layer classifier (C < 10) the first layer carries these logits shifted to be
+    positive on the training codes (so the ReLU is the identity there) and the second layer
+    is the identity.
+    """
+    c = torch.as_tensor(centers, dtype=torch.float32, device=codes.device)
+    weight = c / variance
+    bias = -0.5 * c.square().sum(1) / variance
+    layers = [m for m in classifier.modules() if isinstance(m, nn.Linear)]
+    with torch.no_grad():
+        layers[0].weight.copy_(weight)
+        layers[0].bias.copy_(bias)
+        if len(layers) > 1:
+            shift = float((-(codes @ weight.T + bias).min()).clamp(min=0.0)) + 1.0
+            layers[0].bias.add_(shift)
+            layers[1].weight.copy_(torch.eye(c.shape[0], device=codes.device))
+            layers[1].bias.fill_(-shift)
