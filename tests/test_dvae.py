@@ -105,7 +105,7 @@ def test_transform_is_the_latent_mean(digits_fitted, digits):
 def test_labels_equal_predict_and_fit_predict(digits_fitted, digits):
     X = digits[0]
     np.testing.assert_array_equal(digits_fitted.labels_, digits_fitted.predict(X))
-    np.testing.assert_array_equal(DVAEClusterer(10, **DIGITS).fit_predict(X), digits_fitted.labels_)
+    np.testing.assert_array_equal(DigitsDVAE(10, **DIGITS).fit_predict(X), digits_fitted.labels_)
 
 
 def test_predict_and_score_are_deterministic(digits_fitted, digits):

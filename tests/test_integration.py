@@ -14,7 +14,7 @@ from sklearn.model_selection import GridSearchCV, RandomizedSearchCV, cross_val_
 from sklearn.pipeline import FeatureUnion, make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
-from deepcluster_sk import AEGMM, ConvAEKMeans, DVAEClusterer
+from deepcluster_sk import AEGMM, ConvAEKMeans, DVAEClusterer, all_estimators
 from deepcluster_sk.metrics import cluster_accuracy_scorer, silhouette_scorer
 
 FAST = {"device": "cpu", "random_state": 0}
@@ -31,13 +31,13 @@ def _small(name, **kw):
         params = {"hidden_dims": (32,), "latent_dim": 3, "n_epochs": 15, "batch_size": 32}
         return AEGMM(3, **{**params, **FAST, **kw})
     if name == "ConvAEKMeans":
-        return ConvAEKMeans(3, channels=(8,), input_shape="1d", loss="mse", n_components=3,
-                            n_epochs=5, batch_size=32, **FAST, **kw)
+        return ConvAEKMeans(3, channels=(8,), input_shape="1d", likelihood="gaussian",
+                            n_components=3, n_epochs=5, batch_size=32, **FAST, **kw)
     return DVAEClusterer(3, hidden_dims=(32,), latent_dim=3, pretrain_epochs=15, n_epochs=5,
-                         warmup_epochs=2, batch_size=32, pretrain_batch_size=32, **FAST, **kw)
+                         warmup_epochs=2, batch_size=32, **FAST, **kw)
 
 
-NAMES = ["AEGMM", "ConvAEKMeans", "DVAEClusterer"]
+NAMES = [name for name, _ in all_estimators()]
 
 
 def test_pipeline_with_minmax_and_conv_kmeans(digits):
