@@ -228,3 +228,24 @@ def test_more_clusters_than_samples(blobs):
     X, _ = blobs
     with pytest.raises(ValueError, match="n_clusters"):
         dense(n_clusters=10).fit(X[:5])
+
+
+@pytest.mark.parametrize(
+    "params, name",
+    [({"covariance_type": "bogus"}, "covariance_type"), ({"gmm_n_init": 0}, "gmm_n_init")],
+)
+def test_invalid_head_parameters_name_the_parameter(blobs, params, name):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match=f"'{name}' parameter"):
+        dense(**params).fit(blobs[0])
+
+
+@pytest.mark.parametrize("network", ["dense", "conv"])
+def test_paper_preset(network):
+    est = AEGMM.paper(4, network=network)
+    assert est.encoder == network and est.n_clusters == 4
+    assert est.hidden_dims == (500, 500, 2000) and est.latent_dim == 10 and est.n_epochs == 50
+    assert AEGMM.paper(network=network, n_epochs=3).n_epochs == 3
+    with pytest.raises(ValueError, match="network"):
+        AEGMM.paper(network="bogus")

@@ -407,3 +407,11 @@ def test_init_partition_seeds_prior_and_classifier(bars, init):
     assert np.mean(est.predict(X) == est.init_labels_) >= 0.95
     expected_inertia = ((Z - means[est.init_labels_]) ** 2).sum()
     assert est.kmeans_inertia_ == pytest.approx(expected_inertia, rel=1e-3)
+
+
+def test_paper_preset_is_the_dense_network_and_schedule():
+    est = DVAEClusterer.paper(7)
+    assert est.n_clusters == 7 and est.encoder == "dense"
+    assert (est.pretrain_epochs, est.n_epochs, est.batch_size) == (100, 300, 300)
+    assert est.lr == 0.002 and est.similarity_weight == 1.0 and est.warmup_epochs == 50
+    assert DVAEClusterer.paper(n_epochs=5).n_epochs == 5

@@ -190,6 +190,7 @@ def test_network_sizes_are_validated(blobs, params, message):
 # --------------------------------------------------------------------------- the auto rule
 @pytest.mark.parametrize("name", ["AEGMM", "DVAEClusterer"])
 def test_auto_encoder_is_conv_for_images_and_dense_for_rows(name, blobs, images):
+    """Images whose feature map survives the conv blocks get the conv network."""
     on_rows = _estimator(name, hidden_dims=(8,)).fit(blobs[0])
     assert on_rows.encoder == "auto"
     assert isinstance(on_rows.module_.encoder, nn.Sequential)
@@ -197,6 +198,10 @@ def test_auto_encoder_is_conv_for_images_and_dense_for_rows(name, blobs, images)
     on_images = _estimator(name, channels=(4,), input_shape=(1, 8, 8)).fit(images[0])
     assert isinstance(on_images.module_.encoder, ConvEncoder)
     assert on_images.input_shape_ == (1, 8, 8)
+    # The default three blocks would shrink 8x8 to 1x1: the dense network instead.
+    tiny_images = _estimator(name, hidden_dims=(8,), input_shape=(1, 8, 8)).fit(images[0])
+    assert isinstance(tiny_images.module_.encoder, nn.Sequential)
+    assert tiny_images.input_shape_ is None
 
 
 def test_conv_aekmeans_default_encoder_is_conv(images):
@@ -206,11 +211,16 @@ def test_conv_aekmeans_default_encoder_is_conv(images):
 
 
 def test_encoder_kind_rule():
-    assert encoder_kind("auto", None) == "dense"
-    assert encoder_kind("auto", (1, 8, 8)) == "conv"
-    assert encoder_kind("auto", "1d") == "conv"
-    assert encoder_kind("dense", (1, 8, 8)) == "dense"
-    assert encoder_kind(nn.Identity(), None) == "module"
+    assert encoder_kind("auto", None, 784) == "dense"
+    assert encoder_kind("auto", (1, 28, 28), 784) == "conv"  # 28 -> 14 -> 7 -> 4
+    assert encoder_kind("auto", (16, 16), 256) == "conv"  # 16 -> 8 -> 4 -> 2
+    # 8x8 with three blocks would end at 1x1: the dense network; two blocks leave 2x2.
+    assert encoder_kind("auto", (1, 8, 8), 64) == "dense"
+    assert encoder_kind("auto", (1, 8, 8), 64, channels=(8, 16)) == "conv"
+    assert encoder_kind("auto", "1d", 64) == "dense"  # 1-D signals: ask for "conv"
+    assert encoder_kind("dense", (1, 28, 28), 784) == "dense"
+    assert encoder_kind("conv", None, 64) == "conv"
+    assert encoder_kind(nn.Identity(), None, 64) == "module"
 
 
 def test_builder_is_reproducible_under_a_seed():

@@ -30,7 +30,10 @@ class AEGMM(AutoencoderClusterer):
     encoder : {"auto", "dense", "conv", "conv_pool"} or torch.nn.Module, default="auto"
         The network that maps a batch to features ``(n, h)``; a ``Linear(h, latent_dim)``
         head gives the code. ``"auto"`` is the convolutional encoder when ``input_shape`` is
-        given (images) and the dense ``d-500-500-2000`` one otherwise. ``"conv"``: stride-2
+        given and the images are large enough for its blocks (both sides still at least 2
+        pixels after ``len(channels)`` halvings: 28x28 MNIST and 16x16 USPS are, 8x8
+        digits with the default three blocks are not), and the dense ``d-500-500-2000``
+        one otherwise. ``"conv"``: stride-2
         5x5 convolutions (``channels``); ``"conv_pool"``: 3x3 convolution + batch norm +
         max-pooling blocks. A user module receives ``(n, *input_shape)`` when
         ``input_shape`` is given and ``(n, n_features)`` otherwise; it is deep-copied in

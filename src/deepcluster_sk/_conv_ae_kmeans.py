@@ -40,7 +40,8 @@ class ConvAEKMeans(AutoencoderClusterer):
         Number of clusters.
     encoder : {"conv", "conv_pool", "dense", "auto"} or torch.nn.Module, default="conv"
         The network that maps a batch to features ``(n, h)``. The default is convolutional
-        whatever the data; ``"auto"`` picks it only when ``input_shape`` is given. A user
+        whatever the data; ``"auto"`` picks it only for images large enough for its blocks (see
+        :class:`AEGMM`). A user
         module receives ``(n, *input_shape)`` (or ``(n, n_features)`` with
         ``input_shape=None`` and a non-convolutional network) and is deep-copied in ``fit``.
     decoder : {"auto", "dense", "conv", "conv_pool"} or torch.nn.Module, default="auto"

@@ -63,7 +63,10 @@ class DVAEClusterer(BaseDeepClusterer):
     encoder : {"auto", "dense", "conv", "conv_pool"} or torch.nn.Module, default="auto"
         The network that maps a batch to features ``(n, h)``; linear heads give the posterior
         mean and log-variance. ``"auto"`` is the convolutional encoder when ``input_shape``
-        is given (images) and the dense ``d-500-500-2000`` one otherwise. A user module
+        is given and the images are large enough for its blocks (both sides still at least
+        2 pixels after ``len(channels)`` halvings: 28x28 MNIST and 16x16 USPS are, 8x8
+        digits with the default three blocks are not), and the dense ``d-500-500-2000``
+        one otherwise. A user module
         receives ``(n, *input_shape)`` when ``input_shape`` is given and ``(n, n_features)``
         otherwise; it is deep-copied in ``fit``.
     decoder : {"auto", "dense", "conv", "conv_pool"} or torch.nn.Module, default="auto"

@@ -5,7 +5,8 @@ A network parameter is a built-in name or a user's :class:`torch.nn.Module`:
 - ``"dense"``: the ``d-500-500-2000`` trunk (``hidden_dims``) on flattened rows;
 - ``"conv"``: stride-2 5x5 convolutions (``channels``) on images, no batch norm;
 - ``"conv_pool"``: 3x3 convolution + batch norm + ReLU + max-pooling blocks (Das' network);
-- ``"auto"``: ``"conv"`` when the rows are images (``input_shape`` is given), else ``"dense"``;
+- ``"auto"``: ``"conv"`` when the rows are images (``input_shape`` is given) large enough for
+  the convolutional blocks to leave at least a 2x2 feature map, else ``"dense"``;
   as a decoder, ``"auto"`` mirrors the encoder (a user encoder gets the conv decoder on images
   and the dense one otherwise).
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from numbers import Integral
 from typing import Any
 
@@ -35,6 +36,7 @@ from .nn import (
     GMMPrior,
     GMMPriorVAE,
     cluster_classifier,
+    conv_output_sizes,
     dense_decoder,
     dense_encoder,
 )
@@ -51,17 +53,34 @@ _CONV_SETTINGS: dict[str, dict[str, Any]] = {
 }
 
 
-def encoder_kind(encoder: str | nn.Module, input_shape: Any) -> str:
+def encoder_kind(
+    encoder: str | nn.Module,
+    input_shape: Any,
+    n_features: int | None = None,
+    channels: Sequence[int] = (32, 64, 128),
+) -> str:
     """``"dense"``, ``"conv"``, ``"conv_pool"`` or ``"module"`` for an ``encoder`` value.
 
-    ``"auto"`` is ``"conv"`` when ``input_shape`` is given (the rows are images or signals)
-    and ``"dense"`` otherwise.
+    ``"auto"`` is ``"conv"`` when the rows are images (``input_shape`` given) large enough
+    for the convolutional blocks: after ``len(channels)`` halvings both sides must still be
+    at least 2 pixels (28x28 MNIST and 16x16 USPS are; 8x8 digits with the default three
+    blocks, which would end at 1x1, and ``"1d"`` signals are not). Otherwise ``"dense"``.
     """
     if isinstance(encoder, nn.Module):
         return "module"
-    if encoder == "auto":
-        return "dense" if input_shape is None else "conv"
-    return str(encoder)
+    if encoder != "auto":
+        return str(encoder)
+    if input_shape is None:
+        return "dense"
+    if n_features is None:
+        shape = tuple(int(s) for s in input_shape) if not isinstance(input_shape, str) else None
+        if shape is None or len(shape) < 2:
+            return "dense"
+    else:
+        shape = resolve_image_shape(input_shape, n_features)
+    blocks = len(_positive_ints(channels, "channels", allow_empty=False))
+    final = conv_output_sizes(shape[-2], shape[-1], blocks)[-1]
+    return "conv" if min(final) >= 2 else "dense"
 
 
 def _positive_ints(values: Any, name: str, *, allow_empty: bool) -> list[int]:
@@ -124,7 +143,7 @@ def _build_encoder(
 ) -> tuple[nn.Module, int, str, tuple[int, ...] | None]:
     """Encoder module, its feature width h, its kind and the shape it reads rows as."""
     n_features = int(probe.shape[1])
-    kind = encoder_kind(encoder, input_shape)
+    kind = encoder_kind(encoder, input_shape, n_features, channels)
     shape = _network_shape(kind, input_shape, n_features)
     if kind == "dense":
         module = dense_encoder(
@@ -196,7 +215,7 @@ def _probe(X: np.ndarray) -> torch.Tensor:
     return torch.as_tensor(np.ascontiguousarray(X[:2], dtype=np.float32))
 
 
-def build_autoencoder(
+def _build_network(
     X: np.ndarray,
     *,
     encoder: str | nn.Module,
@@ -205,12 +224,12 @@ def build_autoencoder(
     hidden_dims: Sequence[int],
     channels: Sequence[int],
     latent_dim: int | None,
-) -> Autoencoder:
-    """Encoder, ``Linear(h, latent_dim)`` head and decoder for the rows of ``X``.
+    make_heads: Callable[[int], list[nn.Module]],
+) -> tuple[nn.Module, list[nn.Module], nn.Module, int, tuple[int, ...] | None]:
+    """Encoder, the latent heads ``make_heads(h)`` and the decoder, built in that order.
 
-    With ``latent_dim=None`` the encoder's features are the codes (no head).
-    Modules are built in a fixed order (encoder, head, decoder), so a seeded build is
-    reproducible.
+    The fixed order makes a seeded build reproducible. Returns the encoder, the heads, the
+    decoder, the code width and the shape rows are viewed as.
     """
     enc, h, kind, shape = _build_encoder(
         encoder,
@@ -219,7 +238,7 @@ def build_autoencoder(
         hidden_dims=hidden_dims,
         channels=channels,
     )
-    head: nn.Module = nn.Identity() if latent_dim is None else nn.Linear(h, int(latent_dim))
+    heads = make_heads(h)
     code_dim = h if latent_dim is None else int(latent_dim)
     dec = _build_decoder(
         decoder,
@@ -232,41 +251,36 @@ def build_autoencoder(
         hidden_dims=hidden_dims,
         channels=channels,
     )
+    return enc, heads, dec, code_dim, shape
+
+
+def build_autoencoder(X: np.ndarray, *, latent_dim: int | None, **network: Any) -> Autoencoder:
+    """Encoder, ``Linear(h, latent_dim)`` head and decoder for the rows of ``X``.
+
+    ``network`` holds the ``encoder``, ``decoder``, ``input_shape``, ``hidden_dims`` and
+    ``channels`` parameters. With ``latent_dim=None`` the encoder's features are the codes
+    (no head).
+    """
+
+    def make_heads(h: int) -> list[nn.Module]:
+        return [nn.Identity() if latent_dim is None else nn.Linear(h, int(latent_dim))]
+
+    enc, (head,), dec, code_dim, shape = _build_network(
+        X, latent_dim=latent_dim, make_heads=make_heads, **network
+    )
     return Autoencoder(enc, head, dec, code_dim, input_shape=shape)
 
 
-def build_vae(
-    X: np.ndarray,
-    *,
-    n_clusters: int,
-    encoder: str | nn.Module,
-    decoder: str | nn.Module,
-    input_shape: Any,
-    hidden_dims: Sequence[int],
-    channels: Sequence[int],
-    latent_dim: int,
-) -> GMMPriorVAE:
-    """The GMM-prior VAE: encoder, mean and log-variance heads, decoder, classifier, prior."""
-    enc, h, kind, shape = _build_encoder(
-        encoder,
-        probe=_probe(X),
-        input_shape=input_shape,
-        hidden_dims=hidden_dims,
-        channels=channels,
+def build_vae(X: np.ndarray, *, n_clusters: int, latent_dim: int, **network: Any) -> GMMPriorVAE:
+    """The GMM-prior VAE: encoder, mean and log-variance heads, decoder, classifier, prior.
+
+    ``network`` holds the ``encoder``, ``decoder``, ``input_shape``, ``hidden_dims`` and
+    ``channels`` parameters.
+    """
+    j = int(latent_dim)
+    enc, (mu_head, logvar_head), dec, _, shape = _build_network(
+        X, latent_dim=j, make_heads=lambda h: [nn.Linear(h, j), nn.Linear(h, j)], **network
     )
-    mu_head = nn.Linear(h, int(latent_dim))
-    logvar_head = nn.Linear(h, int(latent_dim))
-    dec = _build_decoder(
-        decoder,
-        encoder_kind_=kind,
-        code_dim=int(latent_dim),
-        code_is_feature_map=False,
-        n_features=X.shape[1],
-        shape=shape,
-        input_shape=input_shape,
-        hidden_dims=hidden_dims,
-        channels=channels,
-    )
-    classifier = cluster_classifier(int(latent_dim), int(n_clusters))
-    prior = GMMPrior(int(n_clusters), int(latent_dim))
+    classifier = cluster_classifier(j, int(n_clusters))
+    prior = GMMPrior(int(n_clusters), j)
     return GMMPriorVAE(enc, mu_head, logvar_head, dec, classifier, prior, input_shape=shape)
