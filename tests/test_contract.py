@@ -589,3 +589,50 @@ def test_nan_reconstruction_loss_raises_naming_the_epoch(name, data, monkeypatch
     monkeypatch.setattr(ESTIMATORS[name], "_reconstruction_loss", nan_loss)
     with pytest.raises(TrainingDivergedError, match="at epoch 0"):
         tiny(name).fit(data)
+
+
+# -------------------------------------------------------------------- persistence format
+def test_pickle_records_the_library_version(name, fitted):
+    import deepcluster_sk
+
+    state = fitted.__getstate__()
+    assert state["_deepcluster_sk_version"] == deepcluster_sk.__version__
+    assert state["_deepcluster_sk_state_format"] == type(fitted)._STATE_FORMAT
+
+
+def test_older_pickle_without_a_new_parameter_loads_with_its_default(name, data, fitted):
+    """A pickle from before a parameter existed: the parameter takes its default, with a warning."""
+    state = fitted.__getstate__()
+    del state["precision"]
+    state["_deepcluster_sk_version"] = "0.0.1"
+    restored = object.__new__(type(fitted))
+    with pytest.warns(UserWarning, match=r"deepcluster_sk 0\.0\.1.*\['precision'\]"):
+        restored.__setstate__(state)
+    assert restored.precision == "auto"
+    assert restored.get_params()["precision"] == "auto"
+    repr(restored)
+    clone(restored)
+    np.testing.assert_array_equal(restored.predict(data), fitted.labels_)
+
+
+def test_read_only_input_gives_no_torch_warning(name, data, fitted):
+    X = data.astype(np.float32)
+    X.flags.writeable = False
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        labels = fitted.predict(X)
+        tiny(name, n_epochs=1).fit(X)
+    assert labels.dtype == np.int64
+
+
+@pytest.mark.parametrize("device", ["mps", "xpu", "meta"])
+def test_unsupported_device_types_are_a_clear_error(name, data, device):
+    with pytest.raises(ValueError, match=f"device type '{device}' is not supported"):
+        tiny(name, device=device).fit(data)
+
+
+def test_labels_are_int64(name, data, fitted):
+    assert fitted.labels_.dtype == np.int64
+    assert fitted.predict(data).dtype == np.int64

@@ -17,8 +17,7 @@ from ._aegmm import AEGMM
 from ._conv_ae_kmeans import ConvAEKMeans
 from ._dvae import DVAEClusterer
 from ._training import TrainingDivergedError
-
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = [
     "AEGMM",

@@ -7,6 +7,8 @@ estimators (parameter constraints, precision, transactional assignment, inferenc
 from __future__ import annotations
 
 import copy
+import inspect
+import warnings
 from abc import ABCMeta, abstractmethod
 from collections.abc import Callable
 from numbers import Integral, Real
@@ -36,6 +38,7 @@ from ._utils import (
     resolve_precision,
     seeded_torch,
 )
+from ._version import __version__
 from .nn.losses import reconstruction_loss
 
 __all__ = ["AutoencoderClusterer", "BaseDeepClusterer"]
@@ -391,6 +394,9 @@ class BaseDeepClusterer(
         """Width of :meth:`transform`'s output (the code size unless a subclass says otherwise)."""
         return int(self.module_.latent_dim)
 
+    #: Version of the pickled state's layout; bumped when fitted attributes change shape.
+    _STATE_FORMAT = 1
+
     def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()
         module = state.get("module_")
@@ -398,7 +404,30 @@ class BaseDeepClusterer(
             on_cpu = all(t.device.type == "cpu" for t in module.state_dict().values())
             if not on_cpu:
                 state["module_"] = copy.deepcopy(module).to("cpu")
+        state["_deepcluster_sk_version"] = __version__
+        state["_deepcluster_sk_state_format"] = self._STATE_FORMAT
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Restore a pickled estimator; parameters added since it was pickled get defaults."""
+        state = dict(state)
+        signature = inspect.signature(type(self).__init__)
+        missing = {
+            name: p.default
+            for name, p in signature.parameters.items()
+            if name != "self" and p.kind is not p.VAR_KEYWORD and name not in state
+        }
+        if missing:
+            version = state.get("_deepcluster_sk_version", "an older version")
+            warnings.warn(
+                f"This {type(self).__name__} was pickled by deepcluster_sk {version}, which "
+                f"had no parameter(s) {sorted(missing)}; they take their defaults "
+                f"{missing}. Refit to be sure the model matches this version.",
+                UserWarning,
+                stacklevel=2,
+            )
+            state.update(missing)
+        super().__setstate__(state)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

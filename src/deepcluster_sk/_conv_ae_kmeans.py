@@ -213,7 +213,8 @@ class ConvAEKMeans(AutoencoderClusterer):
         return self.pca_.transform(Z)
 
     def _predict_latent(self, Z: np.ndarray) -> np.ndarray:
-        return self.kmeans_.predict(self.pca_.transform(Z))
+        # int64 like the other estimators (KMeans.predict returns int32).
+        return self.kmeans_.predict(self.pca_.transform(Z)).astype(np.int64)
 
     @property
     def _n_features_out(self) -> int:

@@ -212,7 +212,8 @@ def _build_decoder(
 
 
 def _probe(X: np.ndarray) -> torch.Tensor:
-    return torch.as_tensor(np.ascontiguousarray(X[:2], dtype=np.float32))
+    """Two rows of ``X`` for the dry forward passes (a copy: ``X`` may be read-only)."""
+    return torch.tensor(np.asarray(X[:2], dtype=np.float32))
 
 
 def _build_network(

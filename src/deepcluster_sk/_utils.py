@@ -27,8 +27,9 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
     Parameters
     ----------
     device : {"auto", "cpu", "cuda"}, str, torch.device or None
-        ``"auto"`` (or None) picks CUDA when a GPU is visible and the CPU otherwise.
-        Any string torch understands (``"cuda:1"``) or a :class:`torch.device` is accepted.
+        ``"auto"`` (or None) picks CUDA when a GPU is visible and the CPU otherwise. A
+        string or :class:`torch.device` naming the CPU or a CUDA device (``"cuda:1"``) is
+        accepted; other device types (``"mps"``, ...) are not supported.
 
     Returns
     -------
@@ -65,8 +66,11 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
             raise ValueError(
                 f"device={device!r} but only {torch.cuda.device_count()} CUDA device(s) exist."
             )
-    elif resolved.type not in ("cpu", "mps"):
-        raise ValueError(f"device={device!r}: unsupported device type {resolved.type!r}.")
+    elif resolved.type != "cpu":
+        raise ValueError(
+            f"device={device!r}: device type {resolved.type!r} is not supported; "
+            "use 'auto', 'cpu', 'cuda' or 'cuda:N'."
+        )
     return resolved
 
 
@@ -110,8 +114,15 @@ def seeded_torch(seed: int) -> Iterator[None]:
 
 
 def as_tensor(X: np.ndarray, device: torch.device) -> torch.Tensor:
-    """Convert a float32 array to a contiguous tensor on ``device`` (no copy on CPU)."""
-    return torch.as_tensor(np.ascontiguousarray(X, dtype=np.float32), device=device)
+    """Convert a float32 array to a contiguous tensor on ``device`` (no copy on CPU).
+
+    A read-only array (a memmap opened read-only, a broadcast view) is copied: torch cannot
+    share memory it may not write to, and would warn about it.
+    """
+    X = np.ascontiguousarray(X, dtype=np.float32)
+    if not X.flags.writeable:
+        X = X.copy()
+    return torch.as_tensor(X, device=device)
 
 
 def resolve_image_shape(
