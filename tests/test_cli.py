@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import pickle
 import subprocess
 import sys
@@ -455,3 +456,40 @@ def test_demo_prints_a_table_with_the_total(monkeypatch, capsys):
     lines = out.splitlines()
     assert lines[2].startswith("AEGMM")
     assert lines[-1].startswith("total")
+
+
+def test_interrupted_save_leaves_the_previous_model_and_labels_whole(
+    tmp_path, small_digits, monkeypatch
+):
+    """Ctrl-C while the files are written: the old model/labels pair stays, no temp files."""
+    import deepcluster_sk.cli as cli
+
+    data = tmp_path / "X.npy"
+    np.save(data, small_digits)
+    model, labels = tmp_path / "m.joblib", tmp_path / "m_labels.npy"
+    assert main(fit_args("AEGMM", str(data), str(model), "--quiet")) == 0
+    model_bytes, labels_bytes = model.read_bytes(), labels.read_bytes()
+
+    def interrupted_writer(path, values):
+        def write(fh):
+            fh.write(b"partial")
+            raise KeyboardInterrupt
+
+        return write
+
+    monkeypatch.setattr(cli, "_array_writer", interrupted_writer)
+    with pytest.raises(KeyboardInterrupt):
+        main(fit_args("AEGMM", str(data), str(model), "--quiet", "--seed", "3"))
+    assert model.read_bytes() == model_bytes
+    assert labels.read_bytes() == labels_bytes
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["X.npy", "m.joblib", "m_labels.npy"]
+
+
+def test_saved_files_get_ordinary_permissions(tmp_path, small_digits):
+    data = tmp_path / "X.npy"
+    np.save(data, small_digits)
+    model = tmp_path / "m.joblib"
+    assert main(fit_args("AEGMM", str(data), str(model), "--quiet")) == 0
+    umask = os.umask(0)
+    os.umask(umask)
+    assert model.stat().st_mode & 0o777 == 0o666 & ~umask

@@ -19,10 +19,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
+import tempfile
 import textwrap
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -115,12 +117,42 @@ def _format_rows(values: np.ndarray) -> list[str]:
     return [",".join(f"{v:.8g}" for v in row) for row in values]
 
 
-def _write_array(path: Path, values: np.ndarray) -> None:
-    """Write labels or probabilities as ``.npy``, or as CSV lines like those printed."""
-    if path.suffix.lower() == ".npy":
-        np.save(path, values)
-        return
-    path.write_text("\n".join(_format_rows(values)) + "\n", encoding="utf-8")
+def _array_writer(path: Path, values: np.ndarray) -> Callable[[Any], None]:
+    """Writer of labels or probabilities: ``.npy``, or CSV lines like those printed."""
+
+    def write(fh: Any) -> None:
+        if path.suffix.lower() == ".npy":
+            np.save(fh, values)
+        else:
+            fh.write(("\n".join(_format_rows(values)) + "\n").encode("utf-8"))
+
+    return write
+
+
+def _write_atomically(outputs: Sequence[tuple[Path, Callable[[Any], None]]]) -> None:
+    """Write each ``(path, writer)`` to a temporary file beside it, then move all into place.
+
+    Nothing is replaced until every file is written, so an error or Ctrl-C leaves the
+    previous files whole (and no temporary file behind); the moves are ``os.replace``,
+    atomic on one file system.
+    """
+    umask = os.umask(0)
+    os.umask(umask)
+    written: list[tuple[str, Path]] = []
+    try:
+        for path, write in outputs:
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+            written.append((tmp, path))
+            with os.fdopen(fd, "wb") as fh:
+                write(fh)
+            os.chmod(tmp, 0o666 & ~umask)
+        for tmp, path in written:
+            os.replace(tmp, path)
+        written = []
+    finally:
+        for tmp, _ in written:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
 
 
 @contextlib.contextmanager
@@ -402,8 +434,12 @@ def _fit(args: argparse.Namespace) -> None:
 
     import joblib
 
-    joblib.dump(estimator, model_path)
-    _write_array(labels_path, labels)
+    _write_atomically(
+        [
+            (model_path, lambda fh: joblib.dump(estimator, fh)),
+            (labels_path, _array_writer(labels_path, labels)),
+        ]
+    )
     n_used = len(np.unique(labels))
     print(
         f"{cls.__name__}: {X.shape[0]} samples x {X.shape[1]} features{shape_note} -> "
@@ -438,7 +474,7 @@ def _predict(args: argparse.Namespace) -> None:
     if output is None:
         sys.stdout.write("\n".join(_format_rows(np.asarray(values))) + "\n")
         return
-    _write_array(output, np.asarray(values))
+    _write_atomically([(output, _array_writer(output, np.asarray(values)))])
     what = f"probabilities of {values.shape[1]} clusters" if args.proba else "labels"
     print(f"{name}: {what} of {X.shape[0]} samples -> {output}")
 
