@@ -161,3 +161,23 @@ def test_bfloat16_digits_fit_has_no_nan(digits, seed):
     ).fit(X[:400])
     assert all(np.isfinite(r["loss"]) for r in est.history_)
     assert np.isfinite(est.transform(X[:400])).all()
+
+
+@pytest.mark.parametrize("supported, expected", [(True, "bfloat16"), (False, "float32")])
+def test_auto_on_cuda_follows_the_gpus_bfloat16_support(monkeypatch, supported, expected):
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: supported)
+    assert resolve_precision("auto", torch.device("cuda")) == expected
+
+
+def test_autocast_region_targets_the_tensors_device_type():
+    """The network's autocast follows its input's device (CUDA inputs get a CUDA region)."""
+    from deepcluster_sk.nn import Autoencoder
+
+    net = Autoencoder(torch.nn.Identity(), torch.nn.Linear(3, 2), torch.nn.Linear(2, 3), 2)
+    x = torch.zeros(1, 3)
+    assert not net.autocast(x)._enabled
+    net.compute_dtype = torch.bfloat16
+    region = net.autocast(x)
+    assert region._enabled and region.device == "cpu" and region.fast_dtype == torch.bfloat16
+    if torch.cuda.is_available():  # pragma: no cover - GPU machines only
+        assert net.autocast(x.cuda()).device == "cuda"
