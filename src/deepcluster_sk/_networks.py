@@ -125,10 +125,9 @@ def _dry_run(module: nn.Module, x: torch.Tensor, role: str) -> torch.Tensor:
 def _network_shape(
     kind: str, input_shape: Any, n_features: int
 ) -> tuple[int, int, int] | tuple[int, ...] | None:
-    """The shape rows are viewed as: an image for conv networks, else None (flat rows)."""
-    if kind.startswith("conv"):
-        return resolve_image_shape(input_shape, n_features)
-    if input_shape is not None:
+    """The shape rows are viewed as: the checked ``input_shape`` (a convolutional network
+    infers a square image without one), else None (flat rows)."""
+    if kind.startswith("conv") or input_shape is not None:
         return resolve_image_shape(input_shape, n_features)
     return None
 
