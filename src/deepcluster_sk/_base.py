@@ -234,18 +234,15 @@ class BaseDeepClusterer(
     ) -> list[dict[str, float]]:
         """Reconstruction training of encoder, code head and decoder: the one pretraining.
 
-        ``reduction="mean"`` trains on the mean elementwise loss (the autoencoders'),
-        ``"sample"`` on the mean per-sample negative log-likelihood (the VAE's).
+        ``reduction`` is that of :func:`~deepcluster_sk.nn.reconstruction_loss`: ``"mean"``
+        trains on the mean elementwise loss (the autoencoders'), ``"none"`` on the mean of the
+        per-sample negative log-likelihoods (the VAE's).
         """
         module = self.module_
-        per_sample = reduction == "sample"
 
         def loss_fn(batch, epoch):
             (xb,) = batch
-            out = module(xb)
-            if per_sample:
-                return self._reconstruction_loss(out, xb, "none").mean(), {}
-            return self._reconstruction_loss(out, xb, "mean"), {}
+            return self._reconstruction_loss(module(xb), xb, reduction).mean(), {}
 
         return self._train(loss_fn, X, config, rng, params=module.autoencoder_parameters())
 

@@ -304,7 +304,7 @@ class DVAEClusterer(BaseDeepClusterer):
                 phase="pretrain",
                 hint="_pretrain_lr",
             ),
-            reduction="sample",
+            reduction="none",
         )
         self.phase_seconds_["pretrain"] = time.perf_counter() - t0
 

@@ -56,7 +56,7 @@ _CONV_SETTINGS: dict[str, dict[str, Any]] = {
 def encoder_kind(
     encoder: str | nn.Module,
     input_shape: Any,
-    n_features: int | None = None,
+    n_features: int,
     channels: Sequence[int] = (32, 64, 128),
 ) -> str:
     """``"dense"``, ``"conv"``, ``"conv_pool"`` or ``"module"`` for an ``encoder`` value.
@@ -72,12 +72,7 @@ def encoder_kind(
         return str(encoder)
     if input_shape is None:
         return "dense"
-    if n_features is None:
-        shape = tuple(int(s) for s in input_shape) if not isinstance(input_shape, str) else None
-        if shape is None or len(shape) < 2:
-            return "dense"
-    else:
-        shape = resolve_image_shape(input_shape, n_features)
+    shape = resolve_image_shape(input_shape, n_features)
     blocks = len(_positive_ints(channels, "channels", allow_empty=False))
     final = conv_output_sizes(shape[-2], shape[-1], blocks)[-1]
     return "conv" if min(final) >= 2 else "dense"
