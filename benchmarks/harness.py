@@ -4,7 +4,7 @@ A development tool of the repository, not part of the installed package. The scr
 it (``run.py``, ``throughput.py``) and the tests import it by putting this folder on
 ``sys.path``. Every result file holds the estimator, data set, sample count, seed,
 parameters, metrics (``acc``, ``nmi``, ``ari`` and more), timings, peak memory and the
-machine it ran on.
+machine it ran on (CPU model and flags, BLAS/OpenMP thread pools: :func:`machine_info`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import datetime as _dt
 import json
 import os
 import platform
-import re
 import sys
 import time
 from pathlib import Path
@@ -37,10 +36,12 @@ from deepcluster_sk.metrics import cluster_accuracy
 __all__ = [
     "DATASETS",
     "clustering_metrics",
+    "cpu_info",
     "load_benchmark_data",
     "machine_info",
     "monitored",
     "run_benchmark",
+    "thread_pools",
     "write_result",
 ]
 
@@ -97,26 +98,93 @@ def clustering_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, floa
     }
 
 
-def _cpu_model() -> str:
+#: CPU features torch's kernels (and ``precision="auto"``) depend on, as torch names them.
+CPU_FLAGS = (
+    "avx2",
+    "fma3",
+    "avx512_f",
+    "avx512_bw",
+    "avx512_vnni",
+    "avx512_bf16",
+    "avx512_fp16",
+    "amx_tile",
+    "amx_bf16",
+    "amx_int8",
+)
+
+
+def cpu_info() -> dict[str, Any]:
+    """CPU model, core counts and the instruction-set flags that decide training speed.
+
+    The detection is torch's own (the bundled ``pytorch/cpuinfo`` library, on Linux, macOS
+    and Windows alike): the flags are those torch's kernels dispatch on, which is what
+    matters for these benchmarks. ``torch_cpu_capability`` is the kernel set torch chose
+    (``"AVX512"``, ``"AVX2"``, ``"DEFAULT"``...). Where this torch build does not expose the
+    detection, the model comes from :func:`platform.processor` and the flags are omitted.
+    """
+    info: dict[str, Any] = {"torch_cpu_capability": torch.backends.cpu.get_cpu_capability()}
     try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return platform.processor() or platform.machine()
-    match = re.search(r"model name\s*:\s*(.+)", text)
-    return match.group(1).strip() if match else platform.machine()
+        capability = torch._C._cpu._get_cpu_capability()  # a private but stable dict
+    except AttributeError:
+        capability = {}
+    info["cpu"] = (
+        capability.get("cpu_name") or platform.processor() or platform.machine() or "unknown"
+    )
+    if capability:
+        info["cpu_flags"] = {
+            flag: bool(capability[flag]) for flag in CPU_FLAGS if flag in capability
+        }
+        info["cpu_physical_cores"] = capability.get("num_physical_cores")
+        info["cpu_sockets"] = capability.get("num_sockets")
+    return info
+
+
+def thread_pools() -> list[dict[str, Any]]:
+    """The BLAS and OpenMP libraries loaded in this process and their thread counts.
+
+    From :func:`threadpoolctl.threadpool_info` (a scikit-learn dependency): one entry per
+    library with ``user_api`` (``"blas"``/``"openmp"``), ``internal_api``
+    (``"openblas"``, ``"mkl"``, ``"openmp"``...), ``prefix``, ``version``, ``num_threads``
+    and, for BLAS, ``threading_layer`` and ``architecture``. File paths are left out. A BLAS
+    linked statically into torch (MKL in the x86 wheels) is not a loaded library and does
+    not appear; ``torch_parallel`` records it.
+    """
+    from threadpoolctl import threadpool_info
+
+    return [{k: v for k, v in pool.items() if k != "filepath"} for pool in threadpool_info()]
 
 
 def machine_info(device: torch.device) -> dict[str, Any]:
-    """Versions, CPU, thread count, device and date for a result file."""
+    """Versions, CPU, thread pools, device and date for a result file.
+
+    Parameters
+    ----------
+    device : torch.device
+        The training device.
+
+    Returns
+    -------
+    dict
+        ``device``, the versions (``torch_version``, ``numpy_version``, ``sklearn_version``,
+        ``python_version``), ``cpu`` (model name), ``cpu_flags``, ``cpu_count``, ``threads``
+        (torch's intra-op threads), ``interop_threads``, ``thread_pools``
+        (:func:`thread_pools`), ``torch_parallel`` (torch's own account of its OpenMP and
+        MKL threads), ``platform``, ``date`` and, on CUDA, ``gpu``.
+    """
     info: dict[str, Any] = {
         "device": str(device),
         "torch_version": torch.__version__,
         "numpy_version": np.__version__,
         "sklearn_version": sklearn.__version__,
         "python_version": platform.python_version(),
-        "cpu": _cpu_model(),
+        **cpu_info(),
         "cpu_count": os.cpu_count(),
         "threads": torch.get_num_threads(),
+        "interop_threads": torch.get_num_interop_threads(),
+        "thread_pools": thread_pools(),
+        "torch_parallel": [
+            line.strip() for line in torch.__config__.parallel_info().splitlines() if line.strip()
+        ],
         "platform": platform.platform(),
         "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
@@ -126,14 +194,24 @@ def machine_info(device: torch.device) -> dict[str, Any]:
 
 
 def _peak_rss_mb() -> float | None:
-    """Peak resident memory of this process in MiB, or None where it cannot be read."""
+    """Peak resident memory of this process in MiB, or None where it cannot be read.
+
+    :mod:`resource` on Unix (``ru_maxrss``: KiB on Linux, bytes on macOS); on Windows the
+    peak working set from psutil when it is installed.
+    """
     try:
         import resource  # Unix only
     except ImportError:  # e.g. Windows
+        resource = None
+    if resource is not None:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak / 2**20 if sys.platform == "darwin" else peak / 1024.0
+    try:
+        import psutil
+    except ImportError:
         return None
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    # ru_maxrss is in KiB on Linux, in bytes on macOS
-    return peak / 2**20 if sys.platform == "darwin" else peak / 1024.0
+    peak_wset = getattr(psutil.Process().memory_info(), "peak_wset", None)  # Windows only
+    return None if peak_wset is None else peak_wset / 2**20
 
 
 def write_result(result: dict[str, Any], out_dir: str | os.PathLike, stem: str) -> Path:
@@ -274,6 +352,11 @@ def run_benchmark(
     epoch_seconds = [r["seconds"] for r in history if "seconds" in r]
     train_seconds = float(sum(epoch_seconds))
     metrics = clustering_metrics(y, labels)
+    if hasattr(est, "init_labels_"):
+        # Diagnostic (labels used only here): how good the partition of the pretrained codes
+        # was before joint training, so a weak pretraining shows before it is blamed on it.
+        init = clustering_metrics(y, est.init_labels_)
+        metrics["init_acc"], metrics["init_nmi"] = init["acc"], init["nmi"]
     if silhouette_samples:
         Z = est.transform(X)
         size = min(silhouette_samples, X.shape[0])
@@ -301,9 +384,7 @@ def run_benchmark(
             round(X.shape[0] * len(epoch_seconds) / train_seconds, 1) if train_seconds else None
         ),
         "peak_rss_mb": None if peak_rss is None else round(peak_rss, 1),
-        "phase_seconds": {
-            k: round(v, 3) for k, v in getattr(est, "phase_seconds_", {}).items()
-        },
+        "phase_seconds": {k: round(v, 3) for k, v in getattr(est, "phase_seconds_", {}).items()},
         "history": history,
     }
     if eval_dataset is not None:

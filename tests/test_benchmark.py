@@ -43,14 +43,28 @@ def test_clustering_metrics_of_a_relabelled_partition_are_perfect():
 
 def test_run_benchmark_writes_the_record(tmp_path):
     record = run_benchmark(
-        "DVAEClusterer", "digits", params=TINY_DVAE, seed=0, n_samples=400,
-        device="cpu", out_dir=tmp_path, tag="t", monitor_every=2,
+        "DVAEClusterer",
+        "digits",
+        params=TINY_DVAE,
+        seed=0,
+        n_samples=400,
+        device="cpu",
+        out_dir=tmp_path,
+        tag="t",
+        monitor_every=2,
     )
     saved = json.loads((tmp_path / record["path"].split("/")[-1]).read_text())
     assert saved["n_samples"] == 400
     assert saved["tag"] == "t"
     assert 0.0 <= saved["metrics"]["acc"] <= 1.0
-    for key in ("fit_seconds", "seconds_per_epoch", "peak_rss_mb", "torch_version", "cpu"):
+    for key in (
+        "fit_seconds",
+        "seconds_per_epoch",
+        "peak_rss_mb",
+        "torch_version",
+        "cpu",
+        "thread_pools",
+    ):
         assert key in saved
     assert set(saved["phase_seconds"]) == {"pretrain", "init", "train"}
     assert sum(saved["phase_seconds"].values()) <= saved["fit_seconds"]
@@ -112,7 +126,51 @@ def test_monitored_subclass_keeps_the_parameters():
 
 def test_peak_memory_is_none_without_the_resource_module(monkeypatch):
     monkeypatch.setitem(sys.modules, "resource", None)  # as on Windows
+    monkeypatch.setitem(sys.modules, "psutil", None)  # ... without psutil
     assert harness._peak_rss_mb() is None
+
+
+def test_peak_memory_from_psutil_where_resource_is_missing(monkeypatch):
+    class _Info:
+        peak_wset = 3 * 2**20
+
+    class _Process:
+        def memory_info(self):
+            return _Info()
+
+    monkeypatch.setitem(sys.modules, "resource", None)
+    monkeypatch.setitem(sys.modules, "psutil", type(sys)("psutil"))
+    sys.modules["psutil"].Process = _Process
+    assert harness._peak_rss_mb() == pytest.approx(3.0)
+
+
+def test_peak_memory_of_this_process_is_positive():
+    peak = harness._peak_rss_mb()
+    assert peak is None or peak > 1.0
+
+
+def test_machine_info_records_cpu_flags_and_thread_pools():
+    info = harness.machine_info(torch.device("cpu"))
+    json.dumps(info)  # serialisable as it is
+    for key in ("device", "cpu", "cpu_count", "threads", "torch_version", "platform", "date"):
+        assert key in info  # the keys the docs' benchmark page reads
+    assert isinstance(info["cpu"], str) and info["cpu"]
+    assert info["threads"] == torch.get_num_threads()
+    assert info["torch_cpu_capability"] == torch.backends.cpu.get_cpu_capability()
+    if "cpu_flags" in info:  # torch exposes its CPU detection
+        assert set(info["cpu_flags"]) <= set(harness.CPU_FLAGS)
+        assert {"avx512_f", "avx512_bf16", "amx_tile", "amx_bf16"} <= set(info["cpu_flags"])
+        assert all(isinstance(v, bool) for v in info["cpu_flags"].values())
+    pools = info["thread_pools"]
+    assert any(p["user_api"] == "blas" for p in pools)  # numpy's BLAS is loaded
+    assert all(isinstance(p["num_threads"], int) and "filepath" not in p for p in pools)
+    assert any("OpenMP" in line or "ATen" in line for line in info["torch_parallel"])
+
+
+def test_machine_info_without_torch_cpu_detection(monkeypatch):
+    monkeypatch.delattr(torch._C._cpu, "_get_cpu_capability")
+    info = harness.cpu_info()
+    assert "cpu_flags" not in info and isinstance(info["cpu"], str)
 
 
 def test_monitor_needs_a_model_with_a_trained_head():

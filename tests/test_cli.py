@@ -19,12 +19,20 @@ from deepcluster_sk.cli import _build_parser, load_data, main
 TINY = {
     "AEGMM": {"hidden_dims": [16], "n_epochs": 2, "batch_size": 64},
     "ConvAEKMeans": {
-        "channels": [4], "latent_dim": 4, "n_components": 4, "n_epochs": 1, "batch_size": 64,
+        "channels": [4],
+        "latent_dim": 4,
+        "n_components": 4,
+        "n_epochs": 1,
+        "batch_size": 64,
         "kmeans_n_init": 1,
     },
     "DVAEClusterer": {
-        "hidden_dims": [16], "latent_dim": 4, "pretrain_epochs": 1, "n_epochs": 2,
-        "warmup_epochs": 1, "batch_size": 64,
+        "hidden_dims": [16],
+        "latent_dim": 4,
+        "pretrain_epochs": 1,
+        "n_epochs": 2,
+        "warmup_epochs": 1,
+        "batch_size": 64,
     },
 }
 
@@ -54,15 +62,33 @@ def fitted(tmp_path_factory, small_digits):
     data = folder / "X.npy"
     np.save(data, small_digits)
     model = folder / "aegmm.joblib"
-    code = main(["fit", "aegmm", str(data), "--model", str(model), "--quiet",
-                 "--params", json.dumps(TINY["AEGMM"])])
+    code = main(
+        [
+            "fit",
+            "aegmm",
+            str(data),
+            "--model",
+            str(model),
+            "--quiet",
+            "--params",
+            json.dumps(TINY["AEGMM"]),
+        ]
+    )
     assert code == 0
     return {"data": data, "model": model, "labels": folder / "aegmm_labels.npy"}
 
 
 def fit_args(estimator, data, model, *extra):
-    return ["fit", estimator, data, "--model", model, "--params", json.dumps(TINY[estimator]),
-            *extra]
+    return [
+        "fit",
+        estimator,
+        data,
+        "--model",
+        model,
+        "--params",
+        json.dumps(TINY[estimator]),
+        *extra,
+    ]
 
 
 # ------------------------------------------------------------------------------ fit
@@ -81,8 +107,12 @@ def test_fit_prints_a_summary_and_a_progress_bar_on_a_terminal(
 ):
     np.save(tmp_path / "X.npy", small_digits)
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
-    code, out, err = run(fit_args("AEGMM", tmp_path / "X.npy", tmp_path / "m.joblib",
-                                  "--n-clusters", 3, "--seed", 5), capsys)
+    code, out, err = run(
+        fit_args(
+            "AEGMM", tmp_path / "X.npy", tmp_path / "m.joblib", "--n-clusters", 3, "--seed", 5
+        ),
+        capsys,
+    )
     assert code == 0
     assert "200 samples" in out
     assert "3 clusters" in out
@@ -95,8 +125,7 @@ def test_fit_prints_a_summary_and_a_progress_bar_on_a_terminal(
 def test_progress_bar_off_in_pipes_unless_asked(tmp_path, small_digits, capsys, flag, bar):
     np.save(tmp_path / "X.npy", small_digits)
     extra = [flag] if flag else []
-    code, _, err = run(fit_args("AEGMM", tmp_path / "X.npy", tmp_path / "m.joblib", *extra),
-                       capsys)
+    code, _, err = run(fit_args("AEGMM", tmp_path / "X.npy", tmp_path / "m.joblib", *extra), capsys)
     assert code == 0, err
     assert ("[train]" in err) is bar
 
@@ -104,8 +133,19 @@ def test_progress_bar_off_in_pipes_unless_asked(tmp_path, small_digits, capsys, 
 def test_fit_npz_with_default_key_and_csv_labels(tmp_path, small_digits, capsys):
     np.savez(tmp_path / "d.npz", X=small_digits, y=np.zeros(200))
     labels = tmp_path / "labels.csv"
-    code, _, err = run(fit_args("DVAEClusterer", tmp_path / "d.npz", tmp_path / "m.joblib",
-                                "--labels", labels, "--quiet", "--n-clusters", 4), capsys)
+    code, _, err = run(
+        fit_args(
+            "DVAEClusterer",
+            tmp_path / "d.npz",
+            tmp_path / "m.joblib",
+            "--labels",
+            labels,
+            "--quiet",
+            "--n-clusters",
+            4,
+        ),
+        capsys,
+    )
     assert code == 0, err
     assert err == ""  # --quiet: no progress bar
     assert np.loadtxt(labels, dtype=int).shape == (200,)
@@ -114,8 +154,9 @@ def test_fit_npz_with_default_key_and_csv_labels(tmp_path, small_digits, capsys)
 
 def test_fit_npz_key_option(tmp_path, small_digits, capsys):
     np.savez(tmp_path / "d.npz", a=small_digits[:, :10], b=small_digits)
-    code, _, err = run(fit_args("AEGMM", tmp_path / "d.npz", tmp_path / "m.joblib",
-                                "--key", "b", "-q"), capsys)
+    code, _, err = run(
+        fit_args("AEGMM", tmp_path / "d.npz", tmp_path / "m.joblib", "--key", "b", "-q"), capsys
+    )
     assert code == 0, err
     assert joblib.load(tmp_path / "m.joblib").n_features_in_ == 64
 
@@ -141,8 +182,9 @@ def test_csv_header_flag_skips_the_first_line(tmp_path):
 
 def test_image_npy_passes_input_shape(tmp_path, small_digits, capsys):
     np.save(tmp_path / "img.npy", small_digits.reshape(-1, 8, 8))
-    code, out, err = run(fit_args("ConvAEKMeans", tmp_path / "img.npy", tmp_path / "m.joblib",
-                                  "-q"), capsys)
+    code, out, err = run(
+        fit_args("ConvAEKMeans", tmp_path / "img.npy", tmp_path / "m.joblib", "-q"), capsys
+    )
     assert code == 0, err
     model = joblib.load(tmp_path / "m.joblib")
     assert isinstance(model, ConvAEKMeans)
@@ -166,9 +208,23 @@ def test_params_file_input_shape_and_threads(tmp_path, small_digits, capsys):
     np.save(tmp_path / "X.npy", small_digits)
     (tmp_path / "p.json").write_text(json.dumps(TINY["ConvAEKMeans"]))
     threads = torch.get_num_threads()
-    code, _, err = run(["fit", "ConvAEKMeans", tmp_path / "X.npy", "--model",
-                        tmp_path / "m.joblib", "--params", f"@{tmp_path / 'p.json'}",
-                        "--input-shape", "8,8", "--threads", 1, "-q"], capsys)
+    code, _, err = run(
+        [
+            "fit",
+            "ConvAEKMeans",
+            tmp_path / "X.npy",
+            "--model",
+            tmp_path / "m.joblib",
+            "--params",
+            f"@{tmp_path / 'p.json'}",
+            "--input-shape",
+            "8,8",
+            "--threads",
+            1,
+            "-q",
+        ],
+        capsys,
+    )
     assert code == 0, err
     assert torch.get_num_threads() == threads  # restored after training
     model = joblib.load(tmp_path / "m.joblib")
@@ -186,8 +242,12 @@ def test_load_data_four_dimensional_images(tmp_path):
 
 def test_dense_model_ignores_the_image_shape(tmp_path, small_digits, capsys):
     np.save(tmp_path / "img.npy", small_digits.reshape(-1, 8, 8))
-    code, _, err = run(fit_args("DVAEClusterer", tmp_path / "img.npy", tmp_path / "m.joblib",
-                                "-q", "--n-clusters", 3), capsys)
+    code, _, err = run(
+        fit_args(
+            "DVAEClusterer", tmp_path / "img.npy", tmp_path / "m.joblib", "-q", "--n-clusters", 3
+        ),
+        capsys,
+    )
     assert code == 0, err
     assert joblib.load(tmp_path / "m.joblib").n_features_in_ == 64
 
@@ -195,8 +255,7 @@ def test_dense_model_ignores_the_image_shape(tmp_path, small_digits, capsys):
 # -------------------------------------------------------------------------- predict
 def test_predict_reproduces_the_training_labels(fitted, tmp_path, capsys):
     out = tmp_path / "pred.npy"
-    code, stdout, err = run(["predict", fitted["model"], fitted["data"], "--output", out],
-                            capsys)
+    code, stdout, err = run(["predict", fitted["model"], fitted["data"], "--output", out], capsys)
     assert code == 0, err
     assert str(out) in stdout
     np.testing.assert_array_equal(np.load(out), np.load(fitted["labels"]))
@@ -211,8 +270,7 @@ def test_predict_prints_one_label_per_line(fitted, capsys):
 
 def test_predict_proba_rows_sum_to_one(fitted, tmp_path, capsys):
     out = tmp_path / "proba.csv"
-    code, _, err = run(["predict", fitted["model"], fitted["data"], "-o", out, "--proba"],
-                       capsys)
+    code, _, err = run(["predict", fitted["model"], fitted["data"], "-o", out, "--proba"], capsys)
     assert code == 0, err
     proba = np.loadtxt(out, delimiter=",")
     assert proba.shape == (200, 10)
@@ -237,8 +295,9 @@ def assert_clean_error(code, err, *fragments):
 
 
 def test_error_message_format(tmp_path, capsys):
-    code, out, err = run(["fit", "AEGMM", tmp_path / "missing.npy", "--model",
-                          tmp_path / "m.joblib"], capsys)
+    code, out, err = run(
+        ["fit", "AEGMM", tmp_path / "missing.npy", "--model", tmp_path / "m.joblib"], capsys
+    )
     assert_clean_error(code, err, "not found", "missing.npy")
     assert err.startswith("deepcluster-sk: error: ")
     assert err.count("\n") == 1
@@ -268,56 +327,81 @@ def _write_bad_files(folder, X):
 
 
 FIT_ERRORS = {
-    "missing data file": (["fit", "AEGMM", "{d}/nope.npy", "--model", "{d}/m.joblib"],
-                          "not found"),
+    "missing data file": (["fit", "AEGMM", "{d}/nope.npy", "--model", "{d}/m.joblib"], "not found"),
     "data folder": (["fit", "AEGMM", "{d}", "--model", "{d}/m.joblib"], "folder"),
-    "unsupported extension": (["fit", "AEGMM", "{d}/X.txt", "--model", "{d}/m.joblib"],
-                              ".txt"),
-    "unreadable npy": (["fit", "AEGMM", "{d}/garbage.npy", "--model", "{d}/m.joblib"],
-                       "not a readable .npy"),
-    "empty npy": (["fit", "AEGMM", "{d}/empty.npy", "--model", "{d}/m.joblib"],
-                  "empty.npy"),
-    "unreadable npz": (["fit", "AEGMM", "{d}/garbage.npz", "--model", "{d}/m.joblib"],
-                       "not a readable .npz"),
-    "non-numeric npy": (["fit", "AEGMM", "{d}/text.npy", "--model", "{d}/m.joblib"],
-                        "numbers"),
-    "non-numeric csv": (["fit", "AEGMM", "{d}/words.csv", "--model", "{d}/m.joblib"],
-                        "five"),
-    "mixed header csv": (["fit", "AEGMM", "{d}/mixed_header.csv", "--model", "{d}/m.joblib"],
-                         "--header"),
-    "ragged csv": (["fit", "AEGMM", "{d}/ragged.csv", "--model", "{d}/m.joblib"],
-                   "ragged.csv"),
+    "unsupported extension": (["fit", "AEGMM", "{d}/X.txt", "--model", "{d}/m.joblib"], ".txt"),
+    "unreadable npy": (
+        ["fit", "AEGMM", "{d}/garbage.npy", "--model", "{d}/m.joblib"],
+        "not a readable .npy",
+    ),
+    "empty npy": (["fit", "AEGMM", "{d}/empty.npy", "--model", "{d}/m.joblib"], "empty.npy"),
+    "unreadable npz": (
+        ["fit", "AEGMM", "{d}/garbage.npz", "--model", "{d}/m.joblib"],
+        "not a readable .npz",
+    ),
+    "non-numeric npy": (["fit", "AEGMM", "{d}/text.npy", "--model", "{d}/m.joblib"], "numbers"),
+    "non-numeric csv": (["fit", "AEGMM", "{d}/words.csv", "--model", "{d}/m.joblib"], "five"),
+    "mixed header csv": (
+        ["fit", "AEGMM", "{d}/mixed_header.csv", "--model", "{d}/m.joblib"],
+        "--header",
+    ),
+    "ragged csv": (["fit", "AEGMM", "{d}/ragged.csv", "--model", "{d}/m.joblib"], "ragged.csv"),
     "NaN in npy": (["fit", "AEGMM", "{d}/nan.npy", "--model", "{d}/m.joblib"], "NaN"),
     "NaN in csv": (["fit", "AEGMM", "{d}/nan.csv", "--model", "{d}/m.joblib"], "NaN"),
     "1-D data": (["fit", "AEGMM", "{d}/vector.npy", "--model", "{d}/m.joblib"], "shape"),
     "npz without X": (["fit", "AEGMM", "{d}/two.npz", "--model", "{d}/m.joblib"], "a, b"),
-    "npz bad key": (["fit", "AEGMM", "{d}/two.npz", "--model", "{d}/m.joblib", "--key", "c"],
-                    "'c'"),
-    "bad JSON": (["fit", "AEGMM", "{d}/X.npy", "--model", "{d}/m.joblib", "--params",
-                  "{n_epochs: 2}"], "JSON"),
-    "JSON not an object": (["fit", "AEGMM", "{d}/X.npy", "--model", "{d}/m.joblib",
-                            "--params", "[1, 2]"], "JSON object"),
-    "unknown estimator": (["fit", "KMeans", "{d}/X.npy", "--model", "{d}/m.joblib"],
-                          "unknown estimator"),
-    "unknown parameter": (["fit", "AEGMM", "{d}/X.npy", "--model", "{d}/m.joblib",
-                           "--params", '{"n_epoch": 2}'], "n_epoch"),
-    "invalid parameter value": (["fit", "AEGMM", "{d}/X.npy", "--model", "{d}/m.joblib",
-                                 "--params", '{"n_epochs": -1}'], "n_epochs"),
-    "invalid n_clusters": (["fit", "AEGMM", "{d}/X.npy", "--model", "{d}/m.joblib",
-                            "--n-clusters", "0"], "n_clusters"),
-    "more clusters than samples": (["fit", "AEGMM", "{d}/X.npy", "--model", "{d}/m.joblib",
-                                    "--n-clusters", "500"], "n_clusters"),
-    "invalid device": (["fit", "AEGMM", "{d}/X.npy", "--model", "{d}/m.joblib", "--device",
-                        "tpu9"], "device"),
-    "input_shape not matching (DVAE)": (["fit", "DVAEClusterer", "{d}/X.npy", "--model",
-                                         "{d}/m.joblib", "--input-shape", "1,5,5"],
-                                        "input_shape"),
-    "input_shape not matching": (["fit", "ConvAEKMeans", "{d}/X.npy", "--model",
-                                  "{d}/m.joblib", "--input-shape", "1,5,5"], "input_shape"),
-    "bad labels extension": (["fit", "AEGMM", "{d}/X.npy", "--model", "{d}/m.joblib",
-                              "--labels", "{d}/l.txt"], ".txt"),
-    "model folder missing": (["fit", "AEGMM", "{d}/X.npy", "--model", "{d}/no/m.joblib"],
-                             "does not exist"),
+    "npz bad key": (
+        ["fit", "AEGMM", "{d}/two.npz", "--model", "{d}/m.joblib", "--key", "c"],
+        "'c'",
+    ),
+    "bad JSON": (
+        ["fit", "AEGMM", "{d}/X.npy", "--model", "{d}/m.joblib", "--params", "{n_epochs: 2}"],
+        "JSON",
+    ),
+    "JSON not an object": (
+        ["fit", "AEGMM", "{d}/X.npy", "--model", "{d}/m.joblib", "--params", "[1, 2]"],
+        "JSON object",
+    ),
+    "unknown estimator": (
+        ["fit", "KMeans", "{d}/X.npy", "--model", "{d}/m.joblib"],
+        "unknown estimator",
+    ),
+    "unknown parameter": (
+        ["fit", "AEGMM", "{d}/X.npy", "--model", "{d}/m.joblib", "--params", '{"n_epoch": 2}'],
+        "n_epoch",
+    ),
+    "invalid parameter value": (
+        ["fit", "AEGMM", "{d}/X.npy", "--model", "{d}/m.joblib", "--params", '{"n_epochs": -1}'],
+        "n_epochs",
+    ),
+    "invalid n_clusters": (
+        ["fit", "AEGMM", "{d}/X.npy", "--model", "{d}/m.joblib", "--n-clusters", "0"],
+        "n_clusters",
+    ),
+    "more clusters than samples": (
+        ["fit", "AEGMM", "{d}/X.npy", "--model", "{d}/m.joblib", "--n-clusters", "500"],
+        "n_clusters",
+    ),
+    "invalid device": (
+        ["fit", "AEGMM", "{d}/X.npy", "--model", "{d}/m.joblib", "--device", "tpu9"],
+        "device",
+    ),
+    "input_shape not matching (DVAE)": (
+        ["fit", "DVAEClusterer", "{d}/X.npy", "--model", "{d}/m.joblib", "--input-shape", "1,5,5"],
+        "input_shape",
+    ),
+    "input_shape not matching": (
+        ["fit", "ConvAEKMeans", "{d}/X.npy", "--model", "{d}/m.joblib", "--input-shape", "1,5,5"],
+        "input_shape",
+    ),
+    "bad labels extension": (
+        ["fit", "AEGMM", "{d}/X.npy", "--model", "{d}/m.joblib", "--labels", "{d}/l.txt"],
+        ".txt",
+    ),
+    "model folder missing": (
+        ["fit", "AEGMM", "{d}/X.npy", "--model", "{d}/no/m.joblib"],
+        "does not exist",
+    ),
 }
 
 PREDICT_ERRORS = {
@@ -330,10 +414,11 @@ PREDICT_ERRORS = {
     "wrong feature count": (["predict", "{model}", "{d}/narrow.csv"], "fitted on 64"),
     "NaN in data": (["predict", "{model}", "{d}/nan.npy"], "NaN"),
     "missing data": (["predict", "{model}", "{d}/nope.csv"], "not found"),
-    "bad output extension": (["predict", "{model}", "{d}/X.npy", "-o", "{d}/p.json"],
-                             ".json"),
-    "output folder missing": (["predict", "{model}", "{d}/X.npy", "-o", "{d}/no/p.npy"],
-                              "does not exist"),
+    "bad output extension": (["predict", "{model}", "{d}/X.npy", "-o", "{d}/p.json"], ".json"),
+    "output folder missing": (
+        ["predict", "{model}", "{d}/X.npy", "-o", "{d}/no/p.npy"],
+        "does not exist",
+    ),
 }
 
 
@@ -358,25 +443,37 @@ def test_fit_errors_exit_2_without_traceback(case, bad_files, capsys):
 @pytest.mark.parametrize("case", sorted(PREDICT_ERRORS))
 def test_predict_errors_exit_2_without_traceback(case, bad_files, fitted, capsys):
     argv, fragment = PREDICT_ERRORS[case]
-    argv = [a.replace("{d}", str(bad_files)).replace("{model}", str(fitted["model"]))
-            for a in argv]
+    argv = [a.replace("{d}", str(bad_files)).replace("{model}", str(fitted["model"])) for a in argv]
     code, _, err = run(argv, capsys)
     assert_clean_error(code, err, fragment)
 
 
 def test_proba_of_a_model_without_it(tmp_path, small_digits, capsys):
     np.save(tmp_path / "X.npy", small_digits)
-    code, _, err = run(fit_args("ConvAEKMeans", tmp_path / "X.npy", tmp_path / "m.joblib",
-                                "-q", "--n-clusters", 3), capsys)
+    code, _, err = run(
+        fit_args(
+            "ConvAEKMeans", tmp_path / "X.npy", tmp_path / "m.joblib", "-q", "--n-clusters", 3
+        ),
+        capsys,
+    )
     assert code == 0, err
-    code, _, err = run(["predict", tmp_path / "m.joblib", tmp_path / "X.npy", "--proba"],
-                       capsys)
+    code, _, err = run(["predict", tmp_path / "m.joblib", tmp_path / "X.npy", "--proba"], capsys)
     assert_clean_error(code, err, "predict_proba")
 
 
 def test_bad_input_shape_syntax_is_a_usage_error(tmp_path, capsys):
-    code, _, err = run(["fit", "ConvAEKMeans", tmp_path / "X.npy", "--model",
-                        tmp_path / "m.joblib", "--input-shape", "8,eight"], capsys)
+    code, _, err = run(
+        [
+            "fit",
+            "ConvAEKMeans",
+            tmp_path / "X.npy",
+            "--model",
+            tmp_path / "m.joblib",
+            "--input-shape",
+            "8,eight",
+        ],
+        capsys,
+    )
     assert code == 2
     assert "--input-shape" in err
     assert "Traceback" not in err
@@ -414,7 +511,10 @@ def test_every_subcommand_has_a_description_and_an_example():
 def test_python_m_help_runs():
     result = subprocess.run(
         [sys.executable, "-m", "deepcluster_sk", "--help"],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert "predict" in result.stdout
@@ -436,19 +536,39 @@ def test_every_estimator_is_known_by_name_in_any_case():
 
 
 def test_demo_uses_every_estimator_on_8x8_images():
+    from sklearn.cluster import KMeans
+
     from deepcluster_sk import all_estimators
 
-    estimators = cli._demo_estimators(seed=3, device="cpu")
+    baseline, *estimators = cli._demo_estimators(seed=3, device="cpu")
+    assert isinstance(baseline, KMeans) and baseline.random_state == 3
     assert [type(e) for e in estimators] == [cls for _, cls in all_estimators()]
     for est in estimators:
         assert est.get_params()["input_shape"] == (1, 8, 8)
         assert est.random_state == 3
 
 
+def test_demo_prints_the_kmeans_baseline_row(monkeypatch, capsys):
+    from sklearn.cluster import KMeans
+
+    def tiny(seed, device):
+        return [
+            KMeans(10, n_init=1, random_state=seed),
+            AEGMM(10, hidden_dims=(8,), n_epochs=1, random_state=seed, device=device),
+        ]
+
+    monkeypatch.setattr(cli, "_demo_estimators", tiny)
+    code, out, _ = run(["demo", "--device", "cpu"], capsys)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[2].startswith("KMeans") and lines[3].startswith("AEGMM")
+    acc = float(lines[2].split()[1])
+    assert 0.5 < acc <= 1.0
+
+
 def test_demo_prints_a_table_with_the_total(monkeypatch, capsys):
     def tiny(seed, device):
-        return [AEGMM(10, hidden_dims=(8,), n_epochs=1, random_state=seed,
-                      device=device)]
+        return [AEGMM(10, hidden_dims=(8,), n_epochs=1, random_state=seed, device=device)]
 
     monkeypatch.setattr(cli, "_demo_estimators", tiny)
     code, out, _ = run(["demo", "--device", "cpu"], capsys)

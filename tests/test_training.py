@@ -68,8 +68,9 @@ def test_nan_loss_raises_clear_error():
 
 
 def test_step_schedule_and_floor():
-    config = FitConfig(n_epochs=1, batch_size=1, lr=0.002, lr_decay_step=10,
-                       lr_decay_gamma=0.9, lr_min=2e-4)
+    config = FitConfig(
+        n_epochs=1, batch_size=1, lr=0.002, lr_decay_step=10, lr_decay_gamma=0.9, lr_min=2e-4
+    )
     assert config.lr_at(0) == pytest.approx(0.002)
     assert config.lr_at(9) == pytest.approx(0.002)
     assert config.lr_at(10) == pytest.approx(0.0018)
@@ -83,20 +84,85 @@ def test_early_stopping_on_tolerance():
     assert len(hist) < 200
 
 
-def test_verbose_zero_prints_nothing_and_verbose_one_draws_bar(capsys):
+def _verbose_run(verbose, n_epochs=3):
     X, y = _toy()
     model = torch.nn.Linear(5, 1)
 
     def loss_fn(batch, epoch):
         return torch.nn.functional.mse_loss(model(batch[0]), batch[1]), {}
 
-    config = FitConfig(n_epochs=3, batch_size=50, lr=0.01, phase="pretrain")
-    run_training(model, loss_fn, (X, y), config, generator=make_generator(0), verbose=0)
+    config = FitConfig(n_epochs=n_epochs, batch_size=50, lr=0.01, phase="pretrain")
+    return run_training(
+        model, loss_fn, (X, y), config, generator=make_generator(0), verbose=verbose
+    )
+
+
+def test_verbose_zero_prints_nothing(capsys):
+    _verbose_run(0)
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == ""
-    run_training(model, loss_fn, (X, y), config, generator=make_generator(0), verbose=1)
+
+
+def test_verbose_one_draws_one_tqdm_bar_per_phase(capsys):
+    hist = _verbose_run(1)
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    err = captured.err
+    # tqdm's layout: "[pretrain]: 100%|####| 3/3 [00:00<00:00, ...epoch/s, loss ..., ... s/epoch]"
+    assert "[pretrain]: 100%|##########| 3/3" in err
+    assert f"loss {hist[-1]['loss']:.5g}" in err and "s/epoch" in err
+    assert err.rstrip("\n").count("\n") == 0  # one bar, redrawn in place, closed once
+
+
+def test_verbose_two_prints_one_line_per_epoch(capsys):
+    hist = _verbose_run(2, n_epochs=4)
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert len(lines) == 4
+    assert lines[0].startswith("[pretrain] epoch    1/4")
+    assert f"loss {hist[2]['loss']:.5g}" in lines[2] and lines[2].endswith("s/epoch")
+    assert "%" not in captured.err  # no bar
+
+
+def test_bar_is_closed_when_training_diverges(capsys, monkeypatch):
+    import tqdm.auto
+
+    bars = []
+    original = tqdm.auto.tqdm
+
+    def recording_tqdm(*args, **kwargs):
+        bars.append(original(*args, **kwargs))
+        return bars[-1]
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", recording_tqdm)
+    X, _ = _toy()
+    model = torch.nn.Linear(5, 1)
+
+    def loss_fn(batch, epoch):
+        return model(batch[0]).sum() * float("nan"), {}
+
+    config = FitConfig(n_epochs=5, batch_size=64, lr=1e-3)
+    with pytest.raises(TrainingDivergedError):
+        run_training(model, loss_fn, X, config, generator=make_generator(0), verbose=1)
+    assert len(bars) == 1 and bars[0].disable  # tqdm marks a closed bar as disabled
+    capsys.readouterr()
+
+
+def test_verbose_fit_of_an_estimator_pickles_without_the_bar(digits, capsys):
+    import pickle
+
+    from deepcluster_sk import AEGMM
+
+    X, _ = digits
+    est = AEGMM(
+        3, hidden_dims=(16,), latent_dim=2, n_epochs=2, batch_size=256, random_state=0, verbose=1
+    ).fit(X[:300])
     err = capsys.readouterr().err
-    assert "[pretrain]" in err and "3/3" in err and "s/epoch" in err
+    assert "[train]: 100%" in err and "2/2" in err
+    assert not any("tqdm" in type(v).__module__ for v in vars(est).values())
+    clone = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(clone.predict(X[:50]), est.predict(X[:50]))
 
 
 def test_trailing_singleton_batch_is_dropped():
@@ -117,5 +183,6 @@ def test_unknown_optimizer():
     model = torch.nn.Linear(5, 1)
     config = FitConfig(n_epochs=1, batch_size=10, lr=1e-3, optimizer="rmsprop")
     with pytest.raises(ValueError, match="optimizer"):
-        run_training(model, lambda b, e: (model(b[0]).sum(), {}), X, config,
-                     generator=make_generator(0))
+        run_training(
+            model, lambda b, e: (model(b[0]).sum(), {}), X, config, generator=make_generator(0)
+        )

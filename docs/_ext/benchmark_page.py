@@ -6,7 +6,9 @@ At ``builder-inited`` it reads every result file and writes
   samples, seed, tag, device, ACC, NMI, ARI, v-measure, fit time), a summary over seeds, the
   settings of each run, the throughput measurements and the papers' numbers used;
 - ``<generated_dir>/benchmarks_vs_papers.png``: grouped bars of our scores against the
-  papers' (matplotlib, Agg backend).
+  papers' (matplotlib, Agg backend);
+- ``<generated_dir>/throughput_precision.rst.inc``: the user guide's table of training
+  rates in float32 and bfloat16, from the newest throughput record that compares them.
 
 Nothing is written by hand: a new JSON file appears on the next build. A file that is not
 valid JSON is reported as a Sphinx warning (an error under ``-W``); a valid file of an
@@ -488,6 +490,83 @@ def render_chart(runs: list[dict]) -> tuple[bytes | None, list[str]]:
     return buf.getvalue(), [p.title for p, _ in panels]
 
 
+# ---------------------------------------------------------------------------------- precision
+#: How the speed table names the networks ``benchmarks/throughput.py`` trains (AEGMM's).
+NETWORKS = {"dense": "dense d-500-500-2000-10", "conv": "conv (32, 64, 128)"}
+
+
+def _thousands(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def precision_speed_section(records: list[dict]) -> str:
+    """What bfloat16 buys, from the newest throughput record that compares precisions.
+
+    Written to ``throughput_precision.rst.inc`` for the user guide's speed page, so its
+    table and its GEMM rates are those of a result file, never typed by hand.
+    """
+    comparing = [r for r in records if isinstance(r.get("rows"), list) and r["rows"]]
+    if not comparing:
+        return "*No throughput result compares the precisions yet.*\n"
+    record = max(comparing, key=lambda r: r["_file"])
+    rows = record["rows"]
+    flags = []
+    if record.get("cpu_avx512_bf16") is not None:
+        flags.append("with AVX-512-BF16" if record["cpu_avx512_bf16"] else "without AVX-512-BF16")
+    if record.get("cpu_amx_bf16") is not None:
+        flags.append("with AMX" if record["cpu_amx_bf16"] else "no AMX")
+    machine = f"a {record.get('cpu_count')}-core {record.get('cpu')}" + (
+        " " + " and ".join(flags) if flags else ""
+    )
+    intro = (
+        f"From ``benchmarks/results/{record['_file']}``: {machine} "
+        f"(torch {record.get('torch_version')}, {record.get('threads')} threads), "
+        f"{record.get('n_samples'):,} MNIST images, {record.get('epochs')} epochs, the median "
+        "of the epochs after the first.\n\n"
+    )
+    by_config: dict[tuple, dict[str, dict]] = defaultdict(dict)
+    for row in rows:
+        by_config[row["encoder"], row["batch_size"]][row["precision"]] = row
+    table_rows = []
+    for (encoder, batch), precisions in by_config.items():
+        f32, bf16 = precisions.get("float32"), precisions.get("bfloat16")
+        if f32 is None or bf16 is None:
+            continue
+        table_rows.append(
+            [
+                f"{NETWORKS.get(encoder, encoder)}, {batch}",
+                _thousands(f32["samples_per_second"]),
+                _thousands(bf16["samples_per_second"]),
+                f"{bf16['speedup_over_float32']:.2f}x",
+            ]
+        )
+    header = ["network, batch size", "float32, samples/s", "bfloat16, samples/s", "speed-up"]
+    text = intro + list_table("Training rate by precision", header, table_rows)
+    gemm = record.get("gemm_gflops") or {}
+    sentences = []
+    if "float32" in gemm and "bfloat16" in gemm:
+        sentences.append(
+            f"The float32 GEMM rate there was {gemm['float32']:.0f} GFLOP/s and the bfloat16 "
+            f"rate {gemm['bfloat16']:.0f} GFLOP/s."
+        )
+    dense = by_config.get(("dense", 256), {}).get("float32")
+    if dense and dense.get("ratio_to_gemm") is not None:
+        sentence = (
+            "The engine trains the dense network (batch 256) in float32 at "
+            f"{dense['ratio_to_gemm']:.2f} of the GEMM rate (the rest is the optimizer, the "
+            "activations and memory traffic)"
+        )
+        if record.get("engine_speedup_over_plain_loop") is not None:
+            sentence += (
+                f", {record['engine_speedup_over_plain_loop']:.2f}x the rate of a textbook "
+                "``DataLoader`` loop"
+            )
+        sentences.append(sentence + ".")
+    if sentences:
+        text += "\n" + " ".join(sentences) + "\n"
+    return text
+
+
 # ---------------------------------------------------------------------------------- page
 def build_benchmark_page(app) -> None:
     """``builder-inited`` handler: write the tables and the chart."""
@@ -529,6 +608,7 @@ def build_benchmark_page(app) -> None:
             + ".\n"
         )
     write_if_changed(out_dir / "benchmark_tables.rst.inc", "\n".join(parts))
+    write_if_changed(out_dir / "throughput_precision.rst.inc", precision_speed_section(throughput))
 
 
 def setup(app):

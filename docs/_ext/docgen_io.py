@@ -1,4 +1,4 @@
-"""Small helpers shared by the local documentation generators."""
+"""Small helpers of the local documentation generator (``benchmark_page``)."""
 
 from __future__ import annotations
 
@@ -22,12 +22,6 @@ def write_if_changed(path: str | Path, text: str) -> bool:
 def underline(title: str, char: str) -> str:
     """``title`` followed by a reST underline of ``char`` of the right length."""
     return f"{title}\n{char * max(len(title), 3)}\n"
-
-
-def indent(text: str, spaces: int = 3) -> str:
-    """Indent every non-empty line of ``text`` by ``spaces``."""
-    pad = " " * spaces
-    return "\n".join(pad + line if line.strip() else "" for line in text.splitlines())
 
 
 def generated_dir(app) -> Path:

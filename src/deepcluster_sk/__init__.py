@@ -16,6 +16,7 @@ name or a user's ``torch.nn.Module``; the head is what distinguishes them.
 from ._aegmm import AEGMM
 from ._conv_ae_kmeans import ConvAEKMeans
 from ._dvae import DVAEClusterer
+from ._persistence import load, save
 from ._training import TrainingDivergedError
 from ._version import __version__
 
@@ -26,6 +27,8 @@ __all__ = [
     "TrainingDivergedError",
     "__version__",
     "all_estimators",
+    "load",
+    "save",
 ]
 
 

@@ -11,8 +11,7 @@ import torch
 from sklearn.mixture import GaussianMixture
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import AutoencoderClusterer
-from ._utils import draw_seed
+from ._base import AutoencoderClusterer, best_of_restarts
 
 __all__ = ["AEGMM"]
 
@@ -62,8 +61,17 @@ class AEGMM(AutoencoderClusterer):
         Adam learning rate.
     covariance_type : {"full", "tied", "diag", "spherical"}, default="full"
         Covariance structure of the mixture.
-    gmm_n_init : int, default=1
-        EM restarts; the best likelihood is kept.
+    gmm_n_init : int, default=10
+        EM restarts from different k-means++ starts; the one with the highest likelihood
+        of the training codes is kept (chosen without labels). A single start is a
+        lottery: on one trained autoencoder single-start ACC swung between 0.68 and 0.93.
+    manifold : {None, "umap"}, default=None
+        An inductive manifold step between the codes and the head (N2D-style): ``"umap"``
+        embeds the codes with UMAP in ``n_clusters`` dimensions (20 neighbours,
+        ``min_dist=0``) and the head is fitted there; ``predict`` and ``transform`` map new
+        rows through the fitted UMAP's ``transform``, so unseen data get the same treatment
+        as the training set. Needs the optional package umap-learn
+        (``pip install "deepcluster_sk[umap]"``).
     precision : {"auto", "float32", "bfloat16"}, default="auto"
         Precision of the network's matrix products and convolutions during training
         (``torch.autocast``). ``"auto"`` is bfloat16 on a CUDA GPU that supports it and on
@@ -86,7 +94,11 @@ class AEGMM(AutoencoderClusterer):
     likelihood_ : str
         The resolved likelihood.
     gmm_ : sklearn.mixture.GaussianMixture
-        The mixture fitted on the training codes.
+        The mixture fitted on the training codes (the best restart).
+    gmm_restart_scores_ : ndarray of shape (gmm_n_init,)
+        Mean log-likelihood of the training codes under each restart.
+    manifold_ : umap.UMAP or None
+        The fitted manifold map (None when ``manifold=None``).
     labels_ : ndarray of shape (n_samples,)
         Cluster of each training sample.
     history_ : list of dict
@@ -95,6 +107,11 @@ class AEGMM(AutoencoderClusterer):
         Number of input features.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Input column names, when ``X`` had string column names.
+
+    See Also
+    --------
+    ConvAEKMeans : Convolutional autoencoder, PCA and k-means (images).
+    DVAEClusterer : A VAE with a mixture prior, trained jointly with the clustering.
 
     Notes
     -----
@@ -140,7 +157,8 @@ class AEGMM(AutoencoderClusterer):
         batch_size: int = 256,
         lr: float = 1e-3,
         covariance_type: str = "full",
-        gmm_n_init: int = 1,
+        gmm_n_init: int = 10,
+        manifold: str | None = None,
         precision: str = "auto",
         device: str | torch.device = "auto",
         random_state: Any = None,
@@ -163,6 +181,7 @@ class AEGMM(AutoencoderClusterer):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.manifold = manifold
 
     @classmethod
     def paper(cls, n_clusters: int = 10, network: str = "dense", **params: Any) -> AEGMM:
@@ -201,13 +220,17 @@ class AEGMM(AutoencoderClusterer):
         return cls(n_clusters, **recipe)
 
     def _fit_head(self, Z: np.ndarray, rng: np.random.RandomState) -> None:
-        self.gmm_ = GaussianMixture(
-            n_components=self.n_clusters,
-            covariance_type=self.covariance_type,
-            max_iter=self._gmm_max_iter,
-            n_init=self.gmm_n_init,
-            random_state=draw_seed(rng),
-        ).fit(Z)
+        def fit_one(seed: int) -> GaussianMixture:
+            return GaussianMixture(
+                n_components=self.n_clusters,
+                covariance_type=self.covariance_type,
+                max_iter=self._gmm_max_iter,
+                random_state=seed,
+            ).fit(Z)
+
+        self.gmm_, self.gmm_restart_scores_ = best_of_restarts(
+            fit_one, lambda gmm: gmm.score(Z), self.gmm_n_init, rng
+        )
 
     def _predict_latent(self, Z: np.ndarray) -> np.ndarray:
         return self.gmm_.predict(Z)
@@ -243,6 +266,7 @@ class AEGMM(AutoencoderClusterer):
         Returns
         -------
         log_prob : ndarray of shape (n_samples,)
+            Log-likelihood of each sample's code under the fitted mixture.
         """
         return self._head_call("score_samples", X)
 
@@ -258,7 +282,8 @@ class AEGMM(AutoencoderClusterer):
 
         Returns
         -------
-        float
+        score : float
+            Mean log-likelihood of the codes of ``X`` under the mixture.
         """
         return float(self._head_call("score", X))
 
@@ -272,7 +297,9 @@ class AEGMM(AutoencoderClusterer):
 
         Returns
         -------
-        float
+        bic : float
+            Bayesian information criterion of the mixture on the codes of ``X``; lower is
+            better.
         """
         return float(self._head_call("bic", X))
 
@@ -286,6 +313,8 @@ class AEGMM(AutoencoderClusterer):
 
         Returns
         -------
-        float
+        aic : float
+            Akaike information criterion of the mixture on the codes of ``X``; lower is
+            better.
         """
         return float(self._head_call("aic", X))

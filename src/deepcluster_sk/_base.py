@@ -23,6 +23,7 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -32,6 +33,7 @@ from ._training import FitConfig, run_training
 from ._utils import (
     as_tensor,
     draw_seed,
+    import_optional,
     inference_device,
     make_generator,
     resolve_device,
@@ -41,7 +43,90 @@ from ._utils import (
 from ._version import __version__
 from .nn.losses import reconstruction_loss
 
-__all__ = ["AutoencoderClusterer", "BaseDeepClusterer"]
+__all__ = [
+    "AutoencoderClusterer",
+    "BaseDeepClusterer",
+    "ClusterCollapseWarning",
+    "best_of_restarts",
+]
+
+#: A partition whose largest cluster holds more than this share of the samples is "collapsed".
+_COLLAPSE_SHARE = 0.9
+
+
+class ClusterCollapseWarning(ConvergenceWarning):
+    """Warned when a fitted partition leaves clusters empty or puts nearly all samples in one."""
+
+
+def best_of_restarts(
+    fit_one: Callable[[int], Any],
+    criterion: Callable[[Any], float],
+    n_init: int,
+    rng: np.random.RandomState,
+) -> tuple[Any, np.ndarray]:
+    """Fit ``n_init`` restarts and keep the one with the highest ``criterion``.
+
+    The criterion is unsupervised (a likelihood, minus an inertia): restarts are never
+    chosen by labels.
+
+    Parameters
+    ----------
+    fit_one : callable
+        ``fit_one(seed)`` returns one fitted model.
+    criterion : callable
+        ``criterion(model)``, higher is better.
+    n_init : int
+        Number of restarts (at least 1).
+    rng : numpy.random.RandomState
+        Draws the restarts' seeds.
+
+    Returns
+    -------
+    best : object
+        The model with the highest criterion (the first one on ties).
+    scores : ndarray of shape (n_init,)
+        The criterion of every restart, in order.
+    """
+    best, scores = None, []
+    for _ in range(max(1, int(n_init))):
+        model = fit_one(draw_seed(rng))
+        score = float(criterion(model))
+        if not np.isfinite(score):
+            score = -np.inf
+        if best is None or score > max(scores):
+            best = model
+        scores.append(score)
+    return best, np.asarray(scores)
+
+
+def check_partition(labels: np.ndarray, n_clusters: int, estimator: str, hint: str) -> None:
+    """Warn with :class:`ClusterCollapseWarning` when a partition has collapsed.
+
+    Parameters
+    ----------
+    labels : ndarray of shape (n_samples,)
+        The fitted partition.
+    n_clusters : int
+        Number of clusters asked for.
+    estimator : str
+        Name shown in the message.
+    hint : str
+        What to change, shown in the message.
+    """
+    n = labels.shape[0]
+    if n_clusters < 2 or n < 2 * n_clusters:
+        return
+    counts = np.bincount(labels, minlength=n_clusters)
+    empty = int((counts == 0).sum())
+    share = counts.max() / n
+    if empty or share > _COLLAPSE_SHARE:
+        warnings.warn(
+            f"{estimator} put {share:.0%} of the {n} training samples into one cluster and "
+            f"left {empty} of {n_clusters} clusters empty: the partition has collapsed. "
+            f"{hint}",
+            ClusterCollapseWarning,
+            stacklevel=3,
+        )
 
 
 class BaseDeepClusterer(
@@ -106,6 +191,10 @@ class BaseDeepClusterer(
     _tol: float | None = None
     #: Fixed variance of the Gaussian likelihood's per-sample NLL (VAE losses).
     _gaussian_variance: float = 0.5
+    #: What the collapse warning suggests changing.
+    _collapse_hint: str = (
+        "Train longer (n_epochs), lower lr, check the scaling of X, or lower n_clusters."
+    )
 
     # ------------------------------------------------------------------ hooks
     @abstractmethod
@@ -130,6 +219,14 @@ class BaseDeepClusterer(
 
     def _transform_latent(self, Z: np.ndarray) -> np.ndarray:
         """Output of :meth:`transform` for codes ``Z`` (default: the codes)."""
+        return Z
+
+    def _fit_head_space(self, Z: np.ndarray, rng: np.random.RandomState) -> np.ndarray:
+        """Fit the map from codes to the head's input on the training codes (default: none)."""
+        return Z
+
+    def _head_space(self, Z: np.ndarray) -> np.ndarray:
+        """The head's input for new codes ``Z`` (the fitted map of :meth:`_fit_head_space`)."""
         return Z
 
     def _on_epoch_end(self, phase: str, epoch: int, record: dict[str, Any]) -> None:
@@ -300,10 +397,11 @@ class BaseDeepClusterer(
             # Inference runs in float32, whatever the training precision.
             module.compute_dtype = None
             module.channels_last = False
-        Z = self._latent(Xt)
+        Z = self._fit_head_space(self._latent(Xt), rng)
         self._fit_head(Z, rng)
         self.labels_ = self._predict_latent(Z)
         self.n_iter_ = len(self.history_)
+        check_partition(self.labels_, self.n_clusters, type(self).__name__, self._collapse_hint)
 
     def _map_batches(
         self, fn: Callable[[torch.Tensor], torch.Tensor], X: np.ndarray | torch.Tensor
@@ -331,8 +429,9 @@ class BaseDeepClusterer(
         return self._map_batches(self._encode, X)
 
     def _checked_latent(self, X: Any) -> np.ndarray:
+        """Validate new data and map it to the head's input space."""
         check_is_fitted(self)
-        return self._latent(self._validate_X(X, reset=False))
+        return self._head_space(self._latent(self._validate_X(X, reset=False)))
 
     def predict(self, X: Any) -> np.ndarray:
         """Assign each sample to a cluster.
@@ -442,3 +541,36 @@ class AutoencoderClusterer(BaseDeepClusterer):
 
     def _build_module(self, X: np.ndarray) -> torch.nn.Module:
         return build_autoencoder(X, **self._network_params())
+
+    _parameter_constraints: dict = {  # noqa: RUF012
+        **BaseDeepClusterer._parameter_constraints,
+        "manifold": [StrOptions({"umap"}), None],
+    }
+
+    #: UMAP settings of ``manifold="umap"`` (N2D's: 20 neighbours, min_dist 0).
+    _umap_n_neighbors: int = 20
+    _umap_min_dist: float = 0.0
+
+    def _fit_head_space(self, Z: np.ndarray, rng: np.random.RandomState) -> np.ndarray:
+        """``manifold="umap"``: embed the codes with UMAP in ``n_clusters`` dimensions."""
+        if self.manifold is None:
+            self.manifold_ = None
+            return Z
+        umap = import_optional("umap", extra="umap", feature="manifold='umap'")
+        self.manifold_ = umap.UMAP(
+            n_components=self.n_clusters,
+            n_neighbors=min(self._umap_n_neighbors, Z.shape[0] - 1),
+            min_dist=self._umap_min_dist,
+            random_state=draw_seed(rng),
+            transform_seed=draw_seed(rng),
+            verbose=self.verbose > 1,
+        )
+        with warnings.catch_warnings():
+            # UMAP notes that a random_state makes it single-threaded: that is the point.
+            warnings.filterwarnings("ignore", message="n_jobs value", category=UserWarning)
+            return self.manifold_.fit_transform(Z).astype(np.float64)
+
+    def _head_space(self, Z: np.ndarray) -> np.ndarray:
+        if getattr(self, "manifold_", None) is None:
+            return Z
+        return self.manifold_.transform(Z).astype(np.float64)

@@ -70,7 +70,14 @@ class ConvAEKMeans(AutoencoderClusterer):
     lr : float, default=1e-3
         Adam learning rate.
     kmeans_n_init : int, default=10
-        k-means restarts; the lowest inertia is kept.
+        Number of k-means restarts; the lowest inertia is kept.
+    manifold : {None, "umap"}, default=None
+        An inductive manifold step between the codes and the head (N2D-style): ``"umap"``
+        embeds the codes with UMAP in ``n_clusters`` dimensions (20 neighbours,
+        ``min_dist=0``) and the head is fitted there; ``predict`` and ``transform`` map new
+        rows through the fitted UMAP's ``transform``, so unseen data get the same treatment
+        as the training set. Needs the optional package umap-learn
+        (``pip install "deepcluster_sk[umap]"``).
     precision : {"auto", "float32", "bfloat16"}, default="auto"
         Precision of the network's matrix products and convolutions during training
         (``torch.autocast``). ``"auto"`` is bfloat16 on a CUDA GPU that supports it and on
@@ -99,10 +106,17 @@ class ConvAEKMeans(AutoencoderClusterer):
         k-means fitted in the PCA space.
     cluster_centers_ : ndarray of shape (n_clusters, n_components)
         Centroids in the PCA space.
+    manifold_ : umap.UMAP or None
+        The fitted manifold map (None when ``manifold=None``).
     labels_ : ndarray of shape (n_samples,)
         Cluster of each training sample.
     history_ : list of dict
         Per-epoch training records.
+
+    See Also
+    --------
+    AEGMM : Autoencoder and Gaussian mixture, with likelihoods and a BIC.
+    DVAEClusterer : A VAE with a mixture prior, trained jointly with the clustering.
 
     References
     ----------
@@ -144,6 +158,7 @@ class ConvAEKMeans(AutoencoderClusterer):
         batch_size: int = 256,
         lr: float = 1e-3,
         kmeans_n_init: int = 10,
+        manifold: str | None = None,
         precision: str = "auto",
         device: str | torch.device = "auto",
         random_state: Any = None,
@@ -166,6 +181,7 @@ class ConvAEKMeans(AutoencoderClusterer):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.manifold = manifold
 
     @classmethod
     def paper(cls, n_clusters: int = 10, **params: Any) -> ConvAEKMeans:
@@ -232,7 +248,9 @@ class ConvAEKMeans(AutoencoderClusterer):
 
         Returns
         -------
-        float
+        score : float
+            Opposite of the k-means inertia of the PCA-reduced codes of ``X``; higher is
+            better.
         """
         P = self._transform_latent(self._checked_latent(X))
         return float(self.kmeans_.score(P))

@@ -16,7 +16,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import Any
 
 import torch
 
@@ -112,30 +112,40 @@ def make_optimizer(
 
 
 class _Progress:
-    """A minimal text progress bar on stderr, drawn once per epoch."""
+    """What ``verbose`` shows of one phase: nothing, a tqdm bar, or one line per epoch.
 
-    def __init__(self, total: int, phase: str, verbose: int, stream: TextIO | None = None):
-        self.total = total
+    ``verbose=1`` draws a :mod:`tqdm.auto` bar (a widget in notebooks) with the epoch loss
+    and the time per epoch as postfix; ``verbose>=2`` writes one line per epoch to
+    ``sys.stderr``. The object lives only for the duration of :func:`run_training`, so
+    nothing of it ends up on the estimator (which therefore pickles).
+    """
+
+    def __init__(self, total: int, phase: str, verbose: int):
         self.phase = phase
-        self.verbose = verbose
-        self.stream = stream if stream is not None else sys.stderr
+        self.total = total
+        self.verbose = int(verbose)
+        self.bar = None
+        if self.verbose == 1:
+            from tqdm.auto import tqdm
 
-    def update(self, epoch: int, loss: float, seconds: float, width: int = 24) -> None:
-        if not self.verbose:
-            return
-        done = int(width * (epoch + 1) / max(self.total, 1))
-        bar = "#" * done + "-" * (width - done)
-        line = (
-            f"[{self.phase}] {epoch + 1:>4}/{self.total} |{bar}| "
-            f"loss {loss:.5g}  {seconds:.2f} s/epoch"
-        )
-        self.stream.write(line + "\n" if self.verbose > 1 else "\r" + line)
-        self.stream.flush()
+            # "[phase]" as in the verbose=2 lines; an ASCII bar reads the same in any log
+            self.bar = tqdm(total=total, desc=f"[{phase}]", unit="epoch", ascii=True)
 
-    def close(self, n_done: int) -> None:
-        if self.verbose == 1 and n_done:
-            self.stream.write("\n")
-            self.stream.flush()
+    def update(self, epoch: int, loss: float, seconds: float) -> None:
+        if self.bar is not None:
+            self.bar.set_postfix_str(f"loss {loss:.5g}, {seconds:.2f} s/epoch", refresh=False)
+            self.bar.update(1)
+        elif self.verbose >= 2:
+            print(
+                f"[{self.phase}] epoch {epoch + 1:>4}/{self.total}  loss {loss:.5g}  "
+                f"{seconds:.2f} s/epoch",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def run_training(
@@ -170,7 +180,8 @@ def run_training(
         What to optimise; defaults to ``module.parameters()``. Groups may set their own
         ``lr``; the schedule scales every group relative to its initial rate.
     verbose : int, default=0
-        0 silent; 1 a progress bar; 2 one line per epoch.
+        0 silent; 1 a tqdm progress bar per phase (loss and seconds per epoch as
+        postfix); 2 or more one line per epoch on ``sys.stderr``.
     on_epoch_start, on_epoch_end : callable, optional
         Hooks called with the epoch index (and, at the end, the epoch's history record,
         which the hook may extend). ``on_epoch_end`` returning True stops training.
@@ -255,7 +266,7 @@ def run_training(
                     break
     finally:
         module.eval()
-        progress.close(len(history))
+        progress.close()
     return history
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import math
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -13,6 +15,7 @@ __all__ = [
     "as_tensor",
     "cpu_has_fast_bfloat16",
     "draw_seed",
+    "import_optional",
     "make_generator",
     "resolve_device",
     "resolve_image_shape",
@@ -218,3 +221,34 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     if device.type == "cpu" and cpu_has_fast_bfloat16():
         return "bfloat16"
     return "float32"
+
+
+def import_optional(module: str, *, extra: str, feature: str) -> Any:
+    """Import an optional dependency, or raise an ImportError naming the extra to install.
+
+    Parameters
+    ----------
+    module : str
+        Module name, e.g. ``"umap"``.
+    extra : str
+        The package extra that installs it, e.g. ``"umap"``.
+    feature : str
+        What needs it, for the message.
+
+    Returns
+    -------
+    module
+        The imported module.
+
+    Raises
+    ------
+    ImportError
+        When the module is not installed.
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise ImportError(
+            f"{feature} needs the optional package {module!r}, which is not installed. "
+            f'Install it with: pip install "deepcluster_sk[{extra}]"'
+        ) from exc

@@ -38,6 +38,7 @@ __all__ = [
     "cluster_accuracy_scorer",
     "make_silhouette_scorer",
     "silhouette_scorer",
+    "similarity_bandwidth",
     "transition_weights",
     "wasserstein_distance_diag",
     "wasserstein_similarity_loss",
@@ -411,6 +412,7 @@ def wasserstein_similarity_loss(
     reduction: str = "paper",
     include_self: bool = True,
     detach_transition_weights: bool = False,
+    bandwidth: float = 1.0,
 ) -> torch.Tensor | float:
     """Similarity loss of DVAE: cross-entropy between transition weights and a Wasserstein kernel.
 
@@ -420,7 +422,8 @@ def wasserstein_similarity_loss(
     1. ``W = transition_weights(Γ)`` (rows sum to 1);
     2. ``D_ij = ‖m_i − m_j‖² + ‖s_i − s_j‖²``, the squared 2-Wasserstein distance
        (:func:`wasserstein_distance_diag` with ``pairwise=True``);
-    3. ``Q = 1 / (1 + D)`` in (0, 1] and ``log P = log_softmax(Q, dim=1)``;
+    3. ``Q = 1 / (1 + D / h)`` in (0, 1] with the bandwidth ``h`` (the paper: h = 1) and
+       ``log P = log_softmax(Q, dim=1)``;
     4. ``L = −(1/N²) Σ_ij W_ij log P_ij`` (``reduction="paper"``) or with 1/N
        (``reduction="anchor_mean"``).
 
@@ -451,6 +454,11 @@ def wasserstein_similarity_loss(
     detach_transition_weights : bool, default=False
         If True, W is treated as a constant target (no gradient flows into ``gamma``). The
         default lets the gradient flow through W into the classifier.
+    bandwidth : float, default=1.0
+        ``h``, the squared distance at which the kernel falls to 1/2. The paper's kernel has
+        h = 1, which is inert when the codes sit tens of squared units apart (the kernel is
+        then ~0 for every pair); :func:`similarity_bandwidth` sets h from the data, which
+        makes the loss invariant to the scale of the latent space.
 
     Returns
     -------
@@ -515,7 +523,9 @@ def wasserstein_similarity_loss(
         weights = weights.detach()
     sigma = torch.exp(0.5 * logvar.clamp(*LOGVAR_CLAMP))  # (N, J)
     distance = wasserstein_distance_diag(mu, sigma, mu, sigma, pairwise=True)  # (N, N)
-    kernel = 1.0 / (1.0 + distance)  # (N, N), in (0, 1]
+    if not (isinstance(bandwidth, numbers.Real) and np.isfinite(bandwidth) and bandwidth > 0):
+        raise ValueError(f"bandwidth must be a positive finite number, got {bandwidth!r}.")
+    kernel = 1.0 / (1.0 + distance / float(bandwidth))  # (N, N), in (0, 1]
 
     if include_self:
         log_p = torch.log_softmax(kernel, dim=1)
@@ -532,3 +542,66 @@ def wasserstein_similarity_loss(
     normaliser = n_samples**2 if reduction == "paper" else n_samples
     loss = -(weights * log_p).sum() / normaliser
     return loss if is_torch else float(loss)
+
+
+def similarity_bandwidth(
+    mu: ArrayLike,
+    logvar: ArrayLike | None = None,
+    *,
+    max_samples: int = 2000,
+    random_state: Any = None,
+) -> float:
+    """Median pairwise squared 2-Wasserstein distance: a data-driven kernel bandwidth.
+
+    The bandwidth ``h`` of :func:`wasserstein_similarity_loss` at which the kernel
+    ``1 / (1 + D / h)`` is 1/2 for the median pair. Scaling every mean and standard deviation
+    by ``c`` scales ``h`` by ``c**2``, so the scaled kernel, and the loss, do not change.
+
+    Parameters
+    ----------
+    mu : array-like of shape (n_samples, n_features)
+        Latent means (e.g. the pretrained codes).
+    logvar : array-like of shape (n_samples, n_features) or None, default=None
+        Log-variances; None treats the points as Dirac masses (plain squared distances).
+    max_samples : int, default=2000
+        At most this many rows, drawn without replacement, enter the median (the cost is
+        quadratic in this number).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the subsample.
+
+    Returns
+    -------
+    float
+        The median over distinct pairs, positive (the smallest positive float64 when all
+        points coincide).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deepcluster_sk.metrics import similarity_bandwidth
+    >>> similarity_bandwidth(np.array([[0.0], [1.0], [3.0]]))
+    4.0
+    """
+    mu = np.asarray(mu, dtype=np.float64)
+    if mu.ndim != 2 or mu.shape[0] < 2:
+        raise ValueError(f"mu must have shape (n_samples >= 2, n_features), got {mu.shape}.")
+    sigma = np.zeros_like(mu)
+    if logvar is not None:
+        logvar = np.asarray(logvar, dtype=np.float64)
+        if logvar.shape != mu.shape:
+            raise ValueError(f"logvar must have the shape of mu {mu.shape}, got {logvar.shape}.")
+        sigma = np.exp(0.5 * np.clip(logvar, *LOGVAR_CLAMP))
+    if not (isinstance(max_samples, numbers.Integral) and max_samples >= 2):
+        raise ValueError(f"max_samples must be an integer >= 2, got {max_samples!r}.")
+    if mu.shape[0] > max_samples:
+        rows = check_random_state(random_state).choice(mu.shape[0], max_samples, replace=False)
+        mu, sigma = mu[rows], sigma[rows]
+    distance = wasserstein_distance_diag(
+        torch.as_tensor(mu),
+        torch.as_tensor(sigma),
+        torch.as_tensor(mu),
+        torch.as_tensor(sigma),
+        pairwise=True,
+    ).numpy()
+    upper = distance[np.triu_indices(mu.shape[0], k=1)]
+    return float(max(np.median(upper), np.finfo(np.float64).tiny))

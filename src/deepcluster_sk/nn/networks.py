@@ -149,14 +149,27 @@ class ConvEncoder(nn.Module):
         self.blocks = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Map images ``(n, C, H, W)`` to flattened features ``(n, C' * H' * W')``."""
+        """Map images to the flattened last feature map.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n, C, H, W)
+            The images.
+
+        Returns
+        -------
+        torch.Tensor of shape (n, C' * H' * W')
+            The last block's feature maps, flattened.
+        """
         return self.blocks(x).flatten(1)
 
 
 class ConvDecoder(nn.Module):
-    """Mirror of :class:`ConvEncoder`: a dense layer to the last feature map, then
-    stride-2 ``ConvTranspose2d`` layers whose output sizes are pinned to the encoder's, so
-    odd image sizes reconstruct to exactly the input size.
+    """Mirror of :class:`ConvEncoder`: a dense layer, then transposed convolutions.
+
+    A dense layer maps the codes to the encoder's last feature map; stride-2
+    ``ConvTranspose2d`` layers follow, their output sizes pinned to the encoder's, so odd
+    image sizes reconstruct to exactly the input size.
 
     Parameters
     ----------
@@ -205,7 +218,18 @@ class ConvDecoder(nn.Module):
             prev = c_out
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        """Map codes ``(n, code_dim)`` to pre-activation images ``(n, C, H, W)``."""
+        """Map codes to pre-activation images.
+
+        Parameters
+        ----------
+        z : torch.Tensor of shape (n, code_dim)
+            The codes (the flattened last feature map when ``code_dim`` was None).
+
+        Returns
+        -------
+        torch.Tensor of shape (n, C, H, W)
+            Logits (Bernoulli) or means (Gaussian) of the images, before any sigmoid.
+        """
         h = self.from_latent(z).view(-1, *self.feature_shape)
         for deconv, post, size in zip(self.deconvs, self.post, self._sizes[-2::-1], strict=True):
             h = post(deconv(h, output_size=list(size)))
@@ -245,20 +269,45 @@ class Autoencoder(nn.Module):
         self.decoder = decoder
         self.latent_dim = int(latent_dim)
         self.input_shape = None if input_shape is None else tuple(int(s) for s in input_shape)
-        #: Lower-precision dtype of the encoder's and decoder's matrix products and
-        #: convolutions (``torch.autocast``), or None for float32. Outputs are float32 either
-        #: way, so every loss term is computed in float32.
+        #: Lower-precision dtype of the matrix products and convolutions, or None.
+        #:
+        #: The encoder and decoder run under ``torch.autocast`` with this dtype (None:
+        #: float32). Outputs are float32 either way, so every loss term is computed in
+        #: float32.
         self.compute_dtype: torch.dtype | None = None
         #: Feed images to the encoder in ``channels_last`` memory format.
         self.channels_last = False
 
     def autocast(self, x: torch.Tensor) -> torch.autocast:
-        """The autocast region of the network's forward passes (disabled for float32)."""
+        """Return the autocast region of the network's forward passes.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            A tensor on the device the forward pass runs on.
+
+        Returns
+        -------
+        torch.autocast
+            A context manager in :attr:`compute_dtype` on ``x``'s device type, disabled when
+            :attr:`compute_dtype` is None (float32).
+        """
         dtype = self.compute_dtype
         return torch.autocast(x.device.type, dtype=dtype, enabled=dtype is not None)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        """Encoder features ``(n, h)`` of flattened rows ``(n, d)`` (in the compute dtype)."""
+        """Compute the encoder's features of flattened rows.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n, d)
+            Flattened rows, viewed as ``(n, *input_shape)`` when ``input_shape`` is set.
+
+        Returns
+        -------
+        torch.Tensor of shape (n, h)
+            The encoder's output, in the compute dtype when called inside :meth:`autocast`.
+        """
         if self.input_shape is not None:
             x = x.view(-1, *self.input_shape)
             if self.channels_last and x.ndim == 4:
@@ -266,21 +315,60 @@ class Autoencoder(nn.Module):
         return self.encoder(x)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """Map flattened rows ``(n, d)`` to float32 codes ``(n, latent_dim)``."""
+        """Map flattened rows to codes.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n, d)
+            Flattened rows.
+
+        Returns
+        -------
+        torch.Tensor of shape (n, latent_dim)
+            The codes, float32.
+        """
         with self.autocast(x):
             z = self.head(self.features(x))
         return z.float()
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Map codes to float32 pre-activation flattened rows ``(n, d)``."""
+        """Map codes to pre-activation flattened rows.
+
+        Parameters
+        ----------
+        z : torch.Tensor of shape (n, latent_dim)
+            Codes.
+
+        Returns
+        -------
+        torch.Tensor of shape (n, d)
+            Logits (Bernoulli) or means (Gaussian) of the rows, float32, before any sigmoid.
+        """
         with self.autocast(z):
             out = self.decoder(z)
         return out.float().flatten(1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Reconstruct flattened rows through the code."""
+        """Reconstruct flattened rows through the code.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n, d)
+            Flattened rows.
+
+        Returns
+        -------
+        torch.Tensor of shape (n, d)
+            ``decode(encode(x))``: pre-activation reconstructions, float32.
+        """
         return self.decode(self.encode(x))
 
     def autoencoder_parameters(self) -> list[nn.Parameter]:
-        """Parameters trained by reconstruction pretraining: encoder, head and decoder."""
+        """List the parameters that reconstruction pretraining trains.
+
+        Returns
+        -------
+        list of torch.nn.Parameter
+            The parameters of the encoder, the head and the decoder.
+        """
         return [*self.encoder.parameters(), *self.head.parameters(), *self.decoder.parameters()]

@@ -1,7 +1,7 @@
 """The Gaussian-mixture-prior VAE of DVAE (VaDE family) and its loss terms as pure functions.
 
-Notation follows ``shared/DVAE_SPEC.md``: ``mu``/``logvar`` are the encoder's posterior mean
-and log-variance (``N x J``), ``mu_c``/``logvar_c`` the prior components (``C x J``),
+Notation follows the DVAE page of the user guide: ``mu``/``logvar`` are the encoder's
+posterior mean and log-variance (``N x J``), ``mu_c``/``logvar_c`` the prior components (``C x J``),
 ``log_pi`` the log mixture weights (``C``) and ``log_gamma`` the log classifier
 probabilities (``N x C``).
 """
@@ -151,11 +151,23 @@ class GMMPrior(nn.Module):
         self.logvar_c = nn.Parameter(torch.zeros(int(n_clusters), int(latent_dim)))
 
     def log_pi(self) -> torch.Tensor:
-        """Log mixture weights ``(C,)``."""
+        """Compute the log mixture weights.
+
+        Returns
+        -------
+        torch.Tensor of shape (C,)
+            ``log_softmax(omega)``.
+        """
         return torch.log_softmax(self.omega, dim=0)
 
     def logvar(self) -> torch.Tensor:
-        """Clamped component log-variances ``(C, J)``."""
+        """Compute the clamped component log-variances.
+
+        Returns
+        -------
+        torch.Tensor of shape (C, J)
+            ``logvar_c`` clamped to the range every log-variance of the package is kept in.
+        """
         return self.logvar_c.clamp(*LOGVAR_CLAMP)
 
 
@@ -168,12 +180,14 @@ class GMMPriorVAE(Autoencoder):
 
     Parameters
     ----------
-    encoder, decoder : torch.nn.Module
+    encoder : torch.nn.Module
         As in :class:`~deepcluster_sk.nn.Autoencoder`.
     mu_head, logvar_head : torch.nn.Module
         ``Linear(h, J)`` heads of the posterior mean and log-variance.
+    decoder : torch.nn.Module
+        As in :class:`~deepcluster_sk.nn.Autoencoder`.
     classifier : torch.nn.Module
-        q(c | z), see :func:`cluster_classifier`.
+        The cluster classifier q(c | z), see :func:`cluster_classifier`.
     prior : GMMPrior
         The mixture prior.
     input_shape : tuple of int or None, default=None
@@ -199,14 +213,33 @@ class GMMPriorVAE(Autoencoder):
         self.n_clusters = int(prior.mu_c.shape[0])
 
     def encode_full(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Posterior mean and clamped log-variance, each ``(N, J)``, in float32."""
+        """Compute the posterior mean and log-variance of flattened rows.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (N, D)
+            Flattened rows.
+
+        Returns
+        -------
+        mu : torch.Tensor of shape (N, J)
+            Posterior means, float32.
+        logvar : torch.Tensor of shape (N, J)
+            Posterior log-variances, float32, clamped.
+        """
         with self.autocast(x):
             h = self.features(x)
             mu, logvar = self.head(h), self.logvar_head(h)
         return mu.float(), logvar.float().clamp(*LOGVAR_CLAMP)
 
     def prior_parameters(self) -> list[nn.Parameter]:
-        """The mixture prior's parameters."""
+        """List the mixture prior's parameters.
+
+        Returns
+        -------
+        list of torch.nn.Parameter
+            ``omega``, ``mu_c`` and ``logvar_c``.
+        """
         return list(self.prior.parameters())
 
 

@@ -1,0 +1,254 @@
+"""Restarts chosen without labels, the collapse warning, the scaled similarity kernel and
+the manifold head (issues 14 and 15)."""
+
+import sys
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import make_blobs
+from sklearn.metrics import adjusted_rand_score
+from sklearn.mixture import GaussianMixture
+
+from deepcluster_sk import AEGMM, ConvAEKMeans, DVAEClusterer
+from deepcluster_sk._base import ClusterCollapseWarning, best_of_restarts, check_partition
+from deepcluster_sk.metrics import similarity_bandwidth, wasserstein_similarity_loss
+
+TINY = {"hidden_dims": (32,), "latent_dim": 2}
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    X, y = make_blobs(300, n_features=8, centers=3, cluster_std=1.0, random_state=0)
+    return X.astype(np.float32), y
+
+
+# ----------------------------------------------------------------- restarts
+def _planted_gmm_restarts(Z, planted_at):
+    """fit_one whose restart number ``planted_at`` is a one-iteration EM from a bad start."""
+    calls = []
+
+    def fit_one(seed):
+        bad = len(calls) == planted_at
+        calls.append(seed)
+        if bad:
+            means = np.repeat(Z.mean(axis=0, keepdims=True), 3, axis=0)
+            means += 1e-3 * np.arange(3)[:, None]
+            return GaussianMixture(3, means_init=means, max_iter=1).fit(Z)
+        return GaussianMixture(3, random_state=seed).fit(Z)
+
+    return fit_one
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("planted_at", [0, 2])
+def test_a_planted_bad_restart_is_not_chosen(blobs, planted_at):
+    X, y = blobs
+    fit_one = _planted_gmm_restarts(X, planted_at)
+    best, scores = best_of_restarts(fit_one, lambda g: g.score(X), 4, np.random.RandomState(0))
+    assert scores.shape == (4,)
+    assert scores[planted_at] < scores.max()
+    assert best.score(X) == pytest.approx(scores.max())
+    assert adjusted_rand_score(y, best.predict(X)) > 0.95
+
+
+def test_restarts_are_reproducible_and_non_finite_scores_lose():
+    seeds = []
+
+    def fit_one(seed):
+        seeds.append(seed)
+        return seed
+
+    _, first = best_of_restarts(fit_one, float, 3, np.random.RandomState(7))
+    _, second = best_of_restarts(fit_one, float, 3, np.random.RandomState(7))
+    np.testing.assert_array_equal(first, second)
+    best, scores = best_of_restarts(
+        lambda s: s, lambda s: np.nan if s == seeds[0] else -1.0, 3, np.random.RandomState(7)
+    )
+    assert best != seeds[0] and scores[0] == -np.inf
+
+
+def test_aegmm_keeps_the_most_likely_mixture(blobs):
+    X, _ = blobs
+    est = AEGMM(3, n_epochs=3, gmm_n_init=4, random_state=0, **TINY).fit(X)
+    assert est.gmm_restart_scores_.shape == (4,)
+    Z = est.transform(X)
+    assert est.gmm_.score(Z) == pytest.approx(est.gmm_restart_scores_.max(), rel=1e-6)
+
+
+def test_dvae_initial_partition_is_the_most_likely_mixture(blobs):
+    X, y = blobs
+    est = DVAEClusterer(
+        3, init="gmm", pretrain_epochs=20, n_epochs=2, warmup_epochs=1, random_state=0, **TINY
+    ).fit(X)
+    assert est.init_restart_scores_.shape == (DVAEClusterer._gmm_n_init,)
+    assert np.isfinite(est.init_restart_scores_).all()
+    assert adjusted_rand_score(y, est.init_labels_) > 0.9
+
+
+# ------------------------------------------------------------ collapse guard
+def test_check_partition_warns_on_collapse_only():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_partition(np.repeat(np.arange(3), 10), 3, "Est", "hint")
+    with pytest.warns(ClusterCollapseWarning, match=r"97% .* 1 of 3 clusters empty.*hint"):
+        check_partition(np.r_[np.zeros(29, int), 1], 3, "Est", "hint")
+
+
+def test_a_collapsed_initial_partition_warns(blobs):
+    X, _ = blobs
+
+    class Collapsed(DVAEClusterer):
+        def _initial_partition(self, Z, rng):
+            self.init_restart_scores_ = np.zeros(1)
+            return np.zeros(Z.shape[0], dtype=np.int64)
+
+    est = Collapsed(3, pretrain_epochs=1, n_epochs=1, warmup_epochs=0, random_state=0, **TINY)
+    with pytest.warns(ClusterCollapseWarning, match="initial partition.*pretrain_epochs"):
+        est.fit(X)
+
+
+def test_a_short_budget_on_small_data_does_not_collapse(blobs):
+    """One epoch on 300 rows still gives a partition that uses every cluster."""
+    X, y = blobs
+    for est in (
+        AEGMM(3, n_epochs=1, random_state=0, **TINY),
+        DVAEClusterer(3, pretrain_epochs=1, n_epochs=1, warmup_epochs=0, random_state=0, **TINY),
+    ):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ClusterCollapseWarning)
+            labels = est.fit_predict(X)
+        assert np.unique(labels).size == 3
+        assert adjusted_rand_score(y, labels) > 0.5
+
+
+# ------------------------------------------------------- similarity bandwidth
+def test_scaled_similarity_loss_is_scale_invariant():
+    rng = np.random.RandomState(0)
+    mu, logvar = 7.0 * rng.randn(40, 4), 0.1 * rng.randn(40, 4)
+    gamma = rng.dirichlet(np.ones(3), 40)
+    reference = wasserstein_similarity_loss(
+        gamma, mu, logvar, bandwidth=similarity_bandwidth(mu, logvar)
+    )
+    for c in (1e-2, 0.3, 10.0):
+        scaled_logvar = logvar + 2 * np.log(c)
+        h = similarity_bandwidth(c * mu, scaled_logvar)
+        assert h == pytest.approx(c**2 * similarity_bandwidth(mu, logvar), rel=1e-9)
+        loss = wasserstein_similarity_loss(gamma, c * mu, scaled_logvar, bandwidth=h)
+        assert loss == pytest.approx(reference, rel=1e-9)
+    # The literal kernel (h = 1) is not: it depends on the scale of the codes.
+    literal = [wasserstein_similarity_loss(gamma, c * mu, logvar) for c in (0.01, 10.0)]
+    assert literal[0] != pytest.approx(literal[1], rel=1e-6)
+
+
+def test_bandwidth_is_the_median_pair_and_validates():
+    assert similarity_bandwidth(np.array([[0.0], [1.0], [3.0]])) == 4.0
+    assert similarity_bandwidth(np.zeros((5, 2))) > 0
+    big = np.random.RandomState(0).randn(500, 3)
+    assert similarity_bandwidth(big, max_samples=100, random_state=0) == similarity_bandwidth(
+        big, max_samples=100, random_state=0
+    )
+    with pytest.raises(ValueError, match="mu must have shape"):
+        similarity_bandwidth(np.zeros(3))
+    with pytest.raises(ValueError, match="logvar must have the shape"):
+        similarity_bandwidth(np.zeros((3, 2)), np.zeros((3, 1)))
+    with pytest.raises(ValueError, match="bandwidth must be a positive"):
+        wasserstein_similarity_loss(
+            np.ones((2, 1)), np.zeros((2, 1)), np.zeros((2, 1)), bandwidth=0.0
+        )
+
+
+def test_the_scaled_term_has_a_gradient_where_the_literal_one_does_not():
+    """On codes tens of units apart the literal kernel's gradient vanishes; the scaled one's
+    gradient is the same at every scale (up to the 1/c of the chain rule)."""
+    X, y = make_blobs(60, n_features=4, centers=3, random_state=0)
+    gamma = torch.nn.functional.one_hot(torch.as_tensor(y), 3).double() * 0.9 + 0.1 / 3
+    logvar = torch.zeros(60, 4, dtype=torch.float64)
+
+    def grad_norm(scale, bandwidth):
+        mu = torch.tensor(scale * X, requires_grad=True)
+        h = similarity_bandwidth(scale * X) if bandwidth == "median" else 1.0
+        wasserstein_similarity_loss(gamma, mu, logvar, bandwidth=h).backward()
+        return float(mu.grad.norm()) * scale
+
+    assert grad_norm(30.0, 1.0) < 1e-2 * grad_norm(0.1, 1.0)
+    assert grad_norm(30.0, "median") == pytest.approx(grad_norm(0.1, "median"), rel=1e-6)
+
+
+def test_dvae_records_bandwidth_and_gradient_ratio(blobs):
+    X, _ = blobs
+    for bandwidth in ("median", 2.5):
+        est = DVAEClusterer(
+            3,
+            pretrain_epochs=5,
+            n_epochs=3,
+            warmup_epochs=1,
+            similarity_bandwidth=bandwidth,
+            random_state=0,
+            **TINY,
+        ).fit(X)
+        if bandwidth == "median":
+            assert est.similarity_bandwidth_ > 0
+        else:
+            assert est.similarity_bandwidth_ == 2.5
+        ratios = [h["sim_grad_ratio"] for h in est.history_ if h["phase"] == "train"]
+        assert ratios[0] == 0.0 and all(r > 0 for r in ratios[1:])
+
+
+def test_dvae_recovers_separable_clusters_with_default_settings():
+    """Defaults shrunk only in epochs and width."""
+    X, y = make_blobs(400, n_features=10, centers=4, cluster_std=0.5, random_state=1)
+    est = DVAEClusterer(
+        4,
+        hidden_dims=(64, 64),
+        pretrain_epochs=30,
+        n_epochs=20,
+        warmup_epochs=10,
+        random_state=0,
+    )
+    labels = est.fit_predict(X.astype(np.float32))
+    assert adjusted_rand_score(y, labels) >= 0.95
+    again = DVAEClusterer(**est.get_params()).fit_predict(X.astype(np.float32))
+    np.testing.assert_array_equal(labels, again)
+
+
+# ------------------------------------------------------------ manifold head
+@pytest.mark.parametrize("Estimator", [AEGMM, ConvAEKMeans])
+def test_manifold_head_without_umap_names_the_extra(blobs, monkeypatch, Estimator):
+    X, _ = blobs
+    monkeypatch.setitem(sys.modules, "umap", None)  # import umap -> ImportError
+    params = {"encoder": "dense"} if Estimator is ConvAEKMeans else {}
+    est = Estimator(3, n_epochs=1, manifold="umap", random_state=0, **TINY, **params)
+    with pytest.raises(ImportError, match=r'pip install "deepcluster_sk\[umap\]"'):
+        est.fit(X)
+    assert not hasattr(est, "module_")
+
+
+def test_manifold_parameter_is_validated(blobs):
+    X, _ = blobs
+    with pytest.raises(ValueError, match="manifold"):
+        AEGMM(3, n_epochs=1, manifold="tsne", **TINY).fit(X)
+
+
+@pytest.mark.parametrize("Estimator", [AEGMM, ConvAEKMeans])
+def test_manifold_head_is_inductive(blobs, Estimator):
+    pytest.importorskip("umap")
+    X, y = blobs
+    params = {"encoder": "dense"} if Estimator is ConvAEKMeans else {}
+    est = Estimator(3, n_epochs=30, manifold="umap", random_state=0, **TINY, **params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # numba/umap chatter
+        est.fit(X)
+    assert est.manifold_ is not None
+    assert adjusted_rand_score(y, est.labels_) > 0.9
+    assert est.transform(X[:7]).shape[0] == 7
+    # Near-duplicates of training rows get the training rows' labels.
+    noisy = X + 1e-3 * np.random.RandomState(1).randn(*X.shape).astype(np.float32)
+    assert (est.predict(noisy) == est.labels_).mean() > 0.95
+    if hasattr(est, "predict_proba"):
+        proba = est.predict_proba(X[:10])
+        np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+    torch.testing.assert_close(
+        torch.as_tensor(est.predict(X[:20])), torch.as_tensor(est.predict(X[:20]))
+    )
