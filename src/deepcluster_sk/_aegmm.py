@@ -273,6 +273,11 @@ class AEGMM(AutoencoderClusterer):
     def score(self, X: Any, y: Any = None) -> float:
         """Mean log-likelihood of the codes of ``X`` under the mixture (higher is better).
 
+        The log-likelihood is measured in the network's code space: it moves by
+        ``latent_dim * log(c)`` when the codes are scaled by ``c``, so it compares settings
+        of the mixture on one network, not networks (``latent_dim``, ``hidden_dims``...);
+        for those, score by :data:`~deepcluster_sk.metrics.silhouette_scorer`.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)

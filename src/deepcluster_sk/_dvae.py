@@ -624,7 +624,7 @@ class DVAEClusterer(BaseDeepClusterer):
                 total -= (rec + l_z + l_c).double()
             return total / n_mc_samples
 
-        return self._map_batches(elbo, X)
+        return self._require_finite(self._map_batches(elbo, X), X, "the ELBO")
 
     def score(self, X: Any, y: Any = None) -> float:
         """Mean ELBO per sample (higher is better).
