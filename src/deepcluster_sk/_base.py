@@ -192,8 +192,9 @@ class BaseDeepClusterer(
         "verbose": ["verbose"],
     }
 
-    #: Rows per forward pass in transform/predict; keeps memory flat for large X.
-    inference_batch_size: int = 4096
+    #: Rows per forward pass in transform/predict; keeps memory flat for large X. The last
+    #: block is padded to this size, so results do not depend on the batch composition.
+    inference_batch_size: int = 1024
     #: Optimizer of every phase ("adam", "adamw" or "sgd").
     _optimizer: str = "adam"
     #: L2 penalty of the optimizer.
@@ -446,7 +447,15 @@ class BaseDeepClusterer(
                 for start in range(0, n, bs):
                     chunk = X[start : start + bs]
                     xb = chunk.to(device) if torch.is_tensor(chunk) else as_tensor(chunk, device)
-                    yb = fn(xb).cpu().numpy()
+                    rows = xb.shape[0]
+                    if rows < bs:
+                        # Every block has exactly ``bs`` rows (the last is padded with
+                        # zeros), so the matrix kernels, whose summation order depends on
+                        # the batch size, see one shape: a row's output does not depend on
+                        # how many other rows came with it (subset and order invariance).
+                        pad = xb.new_zeros((bs - rows, *xb.shape[1:]))
+                        xb = torch.cat([xb, pad])
+                    yb = fn(xb)[:rows].cpu().numpy()
                     if out is None:
                         # float64 for the scikit-learn heads (EM, k-means, PCA accumulate
                         # in double).
