@@ -181,10 +181,11 @@ def test_bic_prefers_the_true_number_of_clusters_to_one(blobs):
 
 
 # ------------------------------------------------------------------ bad input
-def test_conv_on_non_square_features_without_input_shape(blobs):
-    X, _ = blobs  # 20 features: not a square image
-    with pytest.raises(ValueError, match="input_shape"):
-        conv().fit(X)
+def test_conv_on_non_square_features_reads_1d_signals(blobs):
+    X, _ = blobs  # 20 features: not a square image -> a 1-D signal of length 20
+    est = conv().fit(X)
+    assert est.input_shape_ == (1, 1, 20)
+    assert est.predict(X).shape == (X.shape[0],)
 
 
 @pytest.mark.parametrize("input_shape", [(1, 7, 7), (2, 8, 8), (7, 9)])

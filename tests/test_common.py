@@ -45,8 +45,9 @@ ESTIMATORS = [
         device="cpu",
         random_state=0,
     ),
-    # AEGMM with its default parameters, only the epochs reduced.
+    # The defaults, only the epochs reduced (ConvAEKMeans reads tabular rows as 1-D signals).
     AEGMM(n_epochs=2, random_state=0),
+    ConvAEKMeans(n_epochs=2, random_state=0),
 ]
 
 

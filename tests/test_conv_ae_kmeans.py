@@ -196,10 +196,11 @@ def test_wrong_input_shape_for_n_features(small_digits, input_shape):
         make_est(input_shape=input_shape).fit(small_digits[0])
 
 
-def test_non_square_features_need_input_shape():
+def test_non_square_features_are_read_as_1d_signals():
     X = np.random.RandomState(0).rand(20, 50).astype(np.float32)
-    with pytest.raises(ValueError, match="input_shape"):
-        make_est().fit(X)
+    est = make_est().fit(X)
+    assert est.input_shape_ == (1, 1, 50)
+    assert est.transform(X).shape[0] == 20
 
 
 @pytest.mark.parametrize("low, high", [(-0.5, 1.0), (0.0, 2.0)])

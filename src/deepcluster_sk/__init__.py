@@ -14,6 +14,7 @@ name or a user's ``torch.nn.Module``; the head is what distinguishes them.
 """
 
 from ._aegmm import AEGMM
+from ._base import ClusterCollapseWarning
 from ._conv_ae_kmeans import ConvAEKMeans
 from ._dvae import DVAEClusterer
 from ._persistence import load, save
@@ -22,6 +23,7 @@ from ._version import __version__
 
 __all__ = [
     "AEGMM",
+    "ClusterCollapseWarning",
     "ConvAEKMeans",
     "DVAEClusterer",
     "TrainingDivergedError",

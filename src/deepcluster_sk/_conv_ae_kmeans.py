@@ -56,8 +56,10 @@ class ConvAEKMeans(AutoencoderClusterer):
         uses the encoder's features (the flattened last feature map) as the code (the
         paper's recipe, see :meth:`paper`); on MNIST the 10-d bottleneck clusters better.
     input_shape : tuple of int, "1d" or None, default=None
-        ``(channels, height, width)`` of each row; None infers a square one-channel image;
-        ``"1d"`` treats rows as one-channel 1-D signals.
+        ``(channels, height, width)`` of each row; ``"1d"`` treats rows as one-channel 1-D
+        signals. None reads a row as a square one-channel image when ``n_features`` is a
+        perfect square (784 -> 28x28) and as a 1-D signal otherwise, so tabular data work
+        with the default convolutional network (give the shape of non-square images).
     likelihood : {"gaussian", "bernoulli", "auto"}, default="gaussian"
         Reconstruction loss: squared error, or binary cross-entropy with a sigmoid output
         (``"bernoulli"``, needs data in [0, 1]); ``"auto"`` is Bernoulli for data in [0, 1].
@@ -269,6 +271,11 @@ class ConvAEKMeans(AutoencoderClusterer):
             Decoded images (probabilities for ``likelihood="bernoulli"``).
         """
         check_is_fitted(self)
+        if self.manifold_ is not None:
+            raise ValueError(
+                "inverse_transform is not available with manifold='umap': the PCA space is "
+                "that of the UMAP embedding, which has no inverse map to the codes."
+            )
         X = check_array(X, dtype=np.float64)
         if X.shape[1] != self.pca_.n_components_:
             raise ValueError(

@@ -120,9 +120,16 @@ def _dry_run(module: nn.Module, x: torch.Tensor, role: str) -> torch.Tensor:
 def _network_shape(
     kind: str, input_shape: Any, n_features: int
 ) -> tuple[int, int, int] | tuple[int, ...] | None:
-    """The shape rows are viewed as: the checked ``input_shape`` (a convolutional network
-    infers a square image without one), else None (flat rows)."""
-    if kind.startswith("conv") or input_shape is not None:
+    """The shape rows are viewed as: the checked ``input_shape``, else None (flat rows).
+
+    Without ``input_shape`` a convolutional network reads each row as a square
+    single-channel image when ``n_features`` is a perfect square, and as a one-channel 1-D
+    signal (``input_shape="1d"``) otherwise, so tabular data still fit.
+    """
+    if kind.startswith("conv") and input_shape is None:
+        side = math.isqrt(n_features)
+        return (1, side, side) if side * side == n_features else (1, 1, n_features)
+    if input_shape is not None:
         return resolve_image_shape(input_shape, n_features)
     return None
 
@@ -185,7 +192,7 @@ def _build_decoder(
             code_dim, _positive_ints(hidden_dims, "hidden_dims", allow_empty=True), n_features
         )
     elif kind in _CONV_SETTINGS:
-        image = shape or resolve_image_shape(input_shape, n_features)
+        image = shape or _network_shape(kind, input_shape, n_features)
         module = ConvDecoder(
             image,
             _positive_ints(channels, "channels", allow_empty=False),
