@@ -88,11 +88,11 @@ class DVAEClusterer(BaseDeepClusterer):
         Epochs of autoencoder pretraining.
     init : {"spectral", "gmm", "kmeans"}, default="spectral"
         Partition of the pretrained codes that initialises the prior and the classifier.
-        Joint training changes the partition it starts from by a few points at most (and
-        on digits lowered the spectral one), so this choice decides much of the result. ``"spectral"`` clusters the codes' 10-nearest-neighbour graph, which
-        follows the curved clusters that k-means and a Gaussian mixture cut (measured on
-        scikit-learn's digits in the user guide); ``"gmm"`` is a
-        diagonal Gaussian mixture (VaDE's initialisation; ``_gmm_n_init = 10`` restarts,
+        Joint training moves the partition it starts from by a few points at most (on
+        digits it lowered the spectral one), so this choice decides much of the result.
+        ``"spectral"`` clusters the codes' 10-nearest-neighbour graph, which follows the
+        curved clusters that k-means and a Gaussian mixture cut (measured on
+        scikit-learn's digits in the user guide); ``"gmm"`` is a diagonal Gaussian mixture (VaDE's initialisation; ``_gmm_n_init = 10`` restarts,
         the one with the highest likelihood is kept, never chosen by labels); ``"kmeans"``
         is the paper's k-means (``_kmeans_n_init = 20`` restarts, lowest inertia).
     n_epochs : int, default=300
