@@ -92,9 +92,10 @@ class DVAEClusterer(BaseDeepClusterer):
         digits it lowered the spectral one), so this choice decides much of the result.
         ``"spectral"`` clusters the codes' 10-nearest-neighbour graph, which follows the
         curved clusters that k-means and a Gaussian mixture cut (measured on
-        scikit-learn's digits in the user guide); ``"gmm"`` is a diagonal Gaussian mixture (VaDE's initialisation; ``_gmm_n_init = 10`` restarts,
-        the one with the highest likelihood is kept, never chosen by labels); ``"kmeans"``
-        is the paper's k-means (``_kmeans_n_init = 20`` restarts, lowest inertia).
+        scikit-learn's digits in the user guide); ``"gmm"`` is a diagonal Gaussian mixture
+        (VaDE's initialisation; ``_gmm_n_init = 10`` restarts, the one with the highest
+        likelihood is kept, never chosen by labels); ``"kmeans"`` is the paper's k-means
+        (``_kmeans_n_init = 20`` restarts, lowest inertia).
     n_epochs : int, default=300
         Epochs of joint training.
     batch_size : int, default=300
