@@ -105,19 +105,26 @@ for encoder, (est, test_labels) in fitted.items():
 # test split, the loss per epoch and reconstructions of test images (top: input, bottom:
 # output).
 n_embed = 2000 if FULL else 360
-est, test_labels = fitted["dense"]
-plot_embedding(
-    est,
-    X_test,
-    y_test,
-    n_samples=n_embed,
-    random_state=SEED,
-    title="AEGMM(encoder='dense'): t-SNE of the test codes",
-)
-plot_confusion(y_test, test_labels, normalize=True)
-plot_history(est)
-plot_reconstructions(est, X_test, image_shape=image_shape, random_state=SEED)
-plt.show()
+
+
+def show(network):
+    """The four figures of one fitted network."""
+    est, test_labels = fitted[network]
+    plot_embedding(
+        est,
+        X_test,
+        y_test,
+        n_samples=n_embed,
+        random_state=SEED,
+        title=f"AEGMM(encoder={network!r}): t-SNE of the test codes",
+    )
+    plot_confusion(y_test, test_labels, normalize=True)
+    plot_history(est)
+    plot_reconstructions(est, X_test, image_shape=image_shape, random_state=SEED)
+    plt.show()
+
+
+show("dense")
 
 # %%
 # The convolutional network
@@ -125,16 +132,4 @@ plt.show()
 # The same figures. On 8x8 images the three halving blocks of the convolutional network
 # leave a 1x1 feature map, which is why ``encoder="auto"`` picks the dense network there; on
 # 28x28 MNIST the convolutional one does best.
-est, test_labels = fitted["conv"]
-plot_embedding(
-    est,
-    X_test,
-    y_test,
-    n_samples=n_embed,
-    random_state=SEED,
-    title="AEGMM(encoder='conv'): t-SNE of the test codes",
-)
-plot_confusion(y_test, test_labels, normalize=True)
-plot_history(est)
-plot_reconstructions(est, X_test, image_shape=image_shape, random_state=SEED)
-plt.show()
+show("conv")
