@@ -5,7 +5,7 @@ phase) for one network and precision, and prints the operators that take the mos
 
 Usage::
 
-    python benchmarks/profile_epoch.py --encoder conv --precision bfloat16 [--data ../shared/data]
+    python benchmarks/profile_epoch.py --encoder conv --precision bfloat16 [--data DIR]
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Examples::
 
-    python benchmarks/run.py AEGMM mnist --seed 0 --data ../shared/data
+    python benchmarks/run.py AEGMM mnist --seed 0 --data DIR
     python benchmarks/run.py ConvAEKMeans mnist-test --params '{"n_epochs": 20}' --seed 1
     python benchmarks/run.py AEGMM mnist-train --eval-dataset mnist-test
 """

@@ -16,7 +16,7 @@ The dense autoencoder costs about 6 x n_params FLOP per sample per step (forward
 
 Usage::
 
-    python benchmarks/throughput.py [--data ../shared/data] [--epochs 3] [--n-samples 10000]
+    python benchmarks/throughput.py [--data DIR] [--epochs 3] [--n-samples 10000]
 """
 
 from __future__ import annotations

@@ -84,6 +84,13 @@ class AEGMM(AutoencoderClusterer):
         Seeds network initialisation, shuffling and the mixture.
     verbose : int, default=0
         0 silent, 1 a progress bar, 2 one line per epoch.
+    warm_start : bool, default=False
+        When True and the estimator is fitted, the next :meth:`fit` continues training a
+        copy of the fitted network for ``n_epochs`` more epochs (``history_`` grows and
+        the epochs are numbered on) and then refits the mixture on the new codes,
+        instead of starting from a new network. The data must have the same number of
+        features and the network parameters must be unchanged; otherwise ``fit`` raises a
+        ``ValueError``. The optimizer's state (Adam's moments) is not kept between fits.
 
     Attributes
     ----------
@@ -163,6 +170,7 @@ class AEGMM(AutoencoderClusterer):
         device: str | torch.device = "auto",
         random_state: Any = None,
         verbose: int = 0,
+        warm_start: bool = False,
     ):
         self.n_clusters = n_clusters
         self.encoder = encoder
@@ -181,6 +189,7 @@ class AEGMM(AutoencoderClusterer):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.warm_start = warm_start
         self.manifold = manifold
 
     @classmethod

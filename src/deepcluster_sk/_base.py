@@ -190,6 +190,7 @@ class BaseDeepClusterer(
         "device": "no_validation",  # checked by resolve_device in fit
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "warm_start": ["boolean"],
     }
 
     #: Rows per forward pass in transform/predict; keeps memory flat for large X. The last
@@ -213,9 +214,16 @@ class BaseDeepClusterer(
     def _build_module(self, X: np.ndarray) -> torch.nn.Module:
         """Return a freshly initialised module for the training rows ``X``."""
 
-    def _fit_module(self, X: torch.Tensor, rng: np.random.RandomState) -> None:
-        """Train ``self.module_`` on the device tensor ``X`` (default: reconstruction)."""
-        self._pretrain(X, rng, self._fit_config(phase="train"), reduction="mean")
+    def _fit_module(
+        self, X: torch.Tensor, rng: np.random.RandomState, *, warm: bool = False
+    ) -> None:
+        """Train ``self.module_`` on the device tensor ``X`` (default: reconstruction).
+
+        ``warm`` is True when ``self.module_`` is a copy of the previous fit's module that
+        training continues (``warm_start``); ``history_`` then holds the previous records.
+        """
+        config = self._fit_config(phase="train", first_epoch=self._epochs_run("train"))
+        self._pretrain(X, rng, config, reduction="mean")
 
     def _encode(self, xb: torch.Tensor) -> torch.Tensor:
         """Latent codes of a batch (eval mode, no grad)."""
@@ -295,6 +303,38 @@ class BaseDeepClusterer(
             "channels": self.channels,
             "latent_dim": self.latent_dim,
         }
+
+    def _epochs_run(self, phase: str) -> int:
+        """Number of epochs of ``phase`` in ``history_`` (those a warm fit continues)."""
+        return sum(1 for record in self.history_ if record["phase"] == phase)
+
+    def _warm_module(self, X: np.ndarray, seed: int, n_features: int | None) -> torch.nn.Module:
+        """A deep copy of the fitted module for a warm fit on ``X``; ValueError if it can't be.
+
+        The network the current parameters would build for ``X`` (initialised from
+        ``seed``, as a cold fit would) must have the fitted module's parameter names and
+        shapes and read rows with the same shape; otherwise the parameters or the data
+        changed since the last fit and continuing it is meaningless.
+        """
+        name = type(self).__name__
+        if n_features is not None and n_features != X.shape[1]:
+            raise ValueError(
+                f"{name} with warm_start=True continues the previous fit, whose network "
+                f"reads {n_features} features, but X has {X.shape[1]}. Set warm_start=False "
+                "to train a new network on these data."
+            )
+        with seeded_torch(seed):
+            fresh = self._build_module(X)
+        shapes = {k: tuple(v.shape) for k, v in fresh.state_dict().items()}
+        fitted = {k: tuple(v.shape) for k, v in self.module_.state_dict().items()}
+        if shapes != fitted or fresh.input_shape != self.input_shape_:
+            raise ValueError(
+                f"{name} with warm_start=True continues the previous fit, but the network "
+                "parameters (encoder, decoder, hidden_dims, channels, latent_dim, "
+                "input_shape or n_clusters) changed since then, so the fitted network does "
+                "not match the one they describe. Set warm_start=False to train a new one."
+            )
+        return copy.deepcopy(self.module_)
 
     def _fit_config(self, **overrides: Any) -> FitConfig:
         """Training settings from the estimator's parameters, with overrides."""
@@ -395,6 +435,8 @@ class BaseDeepClusterer(
         return self
 
     def _fit(self, X: Any) -> None:
+        warm = bool(self.warm_start) and isinstance(getattr(self, "module_", None), torch.nn.Module)
+        n_features = getattr(self, "n_features_in_", None)
         X = self._validate_X(X, reset=True)
         if X.shape[0] < self.n_clusters:
             raise ValueError(f"n_samples={X.shape[0]} should be >= n_clusters={self.n_clusters}.")
@@ -402,11 +444,17 @@ class BaseDeepClusterer(
         self._device = resolve_device(self.device)
         self._precision = resolve_precision(self.precision, self._device)
         rng = check_random_state(self.random_state)
-        with seeded_torch(draw_seed(rng)):
-            module = self._build_module(X)
+        seed = draw_seed(rng)
+        if warm:
+            # Train a copy: an interrupted warm fit leaves the previous module untouched.
+            module = self._warm_module(X, seed, n_features)
+            self.history_: list[dict[str, float]] = list(self.history_)
+        else:
+            with seeded_torch(seed):
+                module = self._build_module(X)
+            self.history_ = []
         self.module_ = module.to(self._device)
         self.input_shape_ = module.input_shape
-        self.history_: list[dict[str, float]] = []
         Xt = as_tensor(X, self._device)
         if self._precision == "bfloat16":
             module.compute_dtype = torch.bfloat16
@@ -414,7 +462,7 @@ class BaseDeepClusterer(
             module.channels_last = True
             module.to(memory_format=torch.channels_last)
         try:
-            self._fit_module(Xt, rng)
+            self._fit_module(Xt, rng, warm=warm)
         finally:
             # Inference runs in float32, whatever the training precision.
             module.compute_dtype = None

@@ -126,6 +126,15 @@ class DVAEClusterer(BaseDeepClusterer):
         Seeds initialisation, shuffling, sampling and the initial partition.
     verbose : int, default=0
         0 silent, 1 a progress bar per phase, 2 one line per epoch.
+    warm_start : bool, default=False
+        When True and the estimator is fitted, the next :meth:`fit` skips pretraining and
+        the initial partition and continues the joint training of a copy of the fitted
+        network, classifier and prior for ``n_epochs`` more epochs; the learning-rate
+        schedule and ``warmup_epochs`` count the epochs already run, and ``history_``
+        grows. ``pretrain_epochs``, ``init`` and ``similarity_bandwidth`` then have no
+        effect. The data must have the same number of features and the network
+        parameters (and ``n_clusters``) must be unchanged; otherwise ``fit`` raises a
+        ``ValueError``. The optimizer's state (Adam's moments) is not kept between fits.
 
     Attributes
     ----------
@@ -254,6 +263,7 @@ class DVAEClusterer(BaseDeepClusterer):
         device: str | torch.device = "auto",
         random_state: Any = None,
         verbose: int = 0,
+        warm_start: bool = False,
     ):
         self.n_clusters = n_clusters
         self.encoder = encoder
@@ -275,6 +285,7 @@ class DVAEClusterer(BaseDeepClusterer):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.warm_start = warm_start
 
     @classmethod
     def paper(cls, n_clusters: int = 10, **params: Any) -> DVAEClusterer:
@@ -323,9 +334,15 @@ class DVAEClusterer(BaseDeepClusterer):
     def _rec_nll(self, output: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         return self._reconstruction_loss(output, x, "none")
 
-    def _fit_module(self, X: torch.Tensor, rng: np.random.RandomState) -> None:
-        module: GMMPriorVAE = self.module_
-        self.phase_seconds_: dict[str, float] = {}
+    def _fit_module(
+        self, X: torch.Tensor, rng: np.random.RandomState, *, warm: bool = False
+    ) -> None:
+        self.phase_seconds_: dict[str, float] = {"pretrain": 0.0, "init": 0.0}
+        if warm:
+            # warm_start: the network, prior and classifier are trained; only the joint
+            # training continues (its schedule and warm-up from the epochs already run).
+            self._joint_training(X, rng)
+            return
         # One seed for the Monte Carlo samples of score_samples: scores are deterministic.
         self._score_seed_ = draw_seed(rng)
 
@@ -349,8 +366,11 @@ class DVAEClusterer(BaseDeepClusterer):
         t0 = time.perf_counter()
         self._initialise_from_partition(X, rng)
         self.phase_seconds_["init"] = time.perf_counter() - t0
+        self._joint_training(X, rng)
 
-        # Phase 3: joint training on the negative ELBO (+ beta * similarity loss).
+    def _joint_training(self, X: torch.Tensor, rng: np.random.RandomState) -> None:
+        """Phase 3: joint training on the negative ELBO (+ beta * similarity loss)."""
+        module: GMMPriorVAE = self.module_
         t0 = time.perf_counter()
         noise = make_generator(draw_seed(rng), X.device)
         # Epoch -> ||d(beta L_sim)/d mu|| / ||d L_GVAE/d mu||, measured on its first batch.
@@ -365,6 +385,7 @@ class DVAEClusterer(BaseDeepClusterer):
                 adam_eps=self._adam_eps,
                 drop_last=True,
                 phase="train",
+                first_epoch=self._epochs_run("train"),
             ),
             rng,
             params=self._joint_param_groups(),

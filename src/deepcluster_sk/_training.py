@@ -74,6 +74,10 @@ class FitConfig:
         Name shown in the progress bar, in ``history_`` and in error messages.
     hint : str, default="lr"
         Parameter named in the divergence error as the one to change.
+    first_epoch : int, default=0
+        Index of the first epoch: a continued training (``warm_start``) passes the number
+        of epochs already run, so the learning-rate schedule, the epoch-dependent loss
+        terms and the epochs recorded in the history carry on from there.
     max_loss_ratio : float or None, default=1e3
         The divergence guard for losses that explode while finite: training stops with
         :class:`TrainingDivergedError` when the magnitude of any mini-batch loss exceeds
@@ -102,6 +106,7 @@ class FitConfig:
     phase: str = "train"
     hint: str = "lr"
     max_loss_ratio: float | None = 1e3
+    first_epoch: int = 0
 
     def lr_at(self, epoch: int, base_lr: float | None = None) -> float:
         """Learning rate of ``epoch`` under the step schedule (floored at ``lr_min``)."""
@@ -242,7 +247,7 @@ def run_training(
 
     module.train()
     try:
-        for epoch in range(config.n_epochs):
+        for epoch in range(config.first_epoch, config.first_epoch + config.n_epochs):
             t0 = time.perf_counter()
             for group, lr0 in zip(optimizer.param_groups, base_lrs, strict=True):
                 group["lr"] = config.lr_at(epoch, lr0)
@@ -301,7 +306,7 @@ def run_training(
             record["seconds"] = time.perf_counter() - t0
             stop = bool(on_epoch_end(epoch, record)) if on_epoch_end is not None else False
             history.append(record)
-            progress.update(epoch, record["loss"], record["seconds"])
+            progress.update(epoch - config.first_epoch, record["loss"], record["seconds"])
             if stop:
                 break
             if config.tol is not None:

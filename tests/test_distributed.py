@@ -1,0 +1,82 @@
+"""Distributed search: joblib's Dask backend gives the same search as ``n_jobs=1``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_blobs
+from sklearn.model_selection import GridSearchCV
+from sklearn.preprocessing import StandardScaler
+
+from deepcluster_sk import AEGMM, ConvAEKMeans, DVAEClusterer
+from deepcluster_sk.metrics import silhouette_scorer
+
+distributed = pytest.importorskip("distributed")
+joblib = pytest.importorskip("joblib")
+
+TINY = {"hidden_dims": (16,), "latent_dim": 2, "n_epochs": 4, "device": "cpu", "random_state": 0}
+ESTIMATORS = {
+    "AEGMM": AEGMM(3, gmm_n_init=1, **TINY),
+    "ConvAEKMeans": ConvAEKMeans(
+        3, channels=(4,), n_components=2, kmeans_n_init=1, likelihood="gaussian", **TINY
+    ),
+    "DVAEClusterer": DVAEClusterer(
+        3, pretrain_epochs=3, warmup_epochs=2, init="kmeans", likelihood="gaussian", **TINY
+    ),
+}
+
+
+def _worker_threads():
+    import os
+
+    import torch
+
+    return torch.get_num_threads(), os.environ.get("OMP_NUM_THREADS")
+
+
+@pytest.fixture(scope="module")
+def client():
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    X, _ = make_blobs(150, n_features=8, centers=3, random_state=0)
+    return StandardScaler().fit_transform(X).astype(np.float32)
+
+
+def _search(estimator, n_jobs):
+    return GridSearchCV(
+        estimator, {"lr": [3e-3, 1e-2]}, scoring=silhouette_scorer, cv=2, n_jobs=n_jobs
+    )
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+def test_dask_search_equals_serial_search(client, blobs, name):
+    serial = _search(ESTIMATORS[name], n_jobs=1).fit(blobs)
+    with joblib.parallel_config(backend="dask"):
+        remote = _search(ESTIMATORS[name], n_jobs=-1).fit(blobs)
+    assert remote.best_params_ == serial.best_params_
+    np.testing.assert_allclose(
+        remote.cv_results_["mean_test_score"], serial.cv_results_["mean_test_score"], rtol=1e-5
+    )
+    np.testing.assert_array_equal(remote.predict(blobs), serial.predict(blobs))
+
+
+def test_dask_workers_use_one_torch_thread_each(client):
+    # No oversubscription: a worker with one thread runs torch on one thread. Dask's nanny
+    # starts each worker process with OMP_NUM_THREADS=1 (distributed's
+    # "nanny.pre-spawn-environ"), which torch reads when it starts.
+    threads = client.run(_worker_threads)
+    assert len(threads) == 2
+    assert all(n_threads == 1 for n_threads, _ in threads.values()), threads
