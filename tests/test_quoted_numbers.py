@@ -624,7 +624,7 @@ _RENAMED_LIKELIHOOD = {"mse": "gaussian", "bce": "bernoulli"}
 #: Data-given or run-level parameters, never a setting of the method.
 _NOT_SETTINGS = {"device", "random_state", "verbose", "input_shape"}
 #: Parameters added after some runs, whose default reproduces what those runs did.
-_SAME_AS_BEFORE = {"manifold": None, "decoder": "auto"}
+_SAME_AS_BEFORE = {"manifold": None, "decoder": "auto", "warm_start": False}
 #: Parameters of one kind of network only: irrelevant to a run that trained the other kind.
 _ONLY_FOR = {"channels": "conv", "hidden_dims": "dense"}
 
