@@ -10,6 +10,7 @@ import torch
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 from sklearn.mixture import GaussianMixture
+from sklearn.neighbors import NearestNeighbors
 
 from deepcluster_sk import AEGMM, ConvAEKMeans, DVAEClusterer
 from deepcluster_sk._base import ClusterCollapseWarning, best_of_restarts, check_partition
@@ -71,10 +72,14 @@ def test_restarts_are_reproducible_and_non_finite_scores_lose():
 
 def test_aegmm_keeps_the_most_likely_mixture(blobs):
     X, _ = blobs
-    est = AEGMM(3, n_epochs=3, gmm_n_init=4, random_state=0, **TINY).fit(X)
+    est = AEGMM(3, n_epochs=3, gmm_n_init=4, manifold=None, random_state=0, **TINY).fit(X)
     assert est.gmm_restart_scores_.shape == (4,)
     Z = est.transform(X)
     assert est.gmm_.score(Z) == pytest.approx(est.gmm_restart_scores_.max(), rel=1e-6)
+    # Under the manifold the restarts are scored on the training rows' UMAP embedding.
+    est = AEGMM(3, n_epochs=3, gmm_n_init=4, random_state=0, **TINY).fit(X)
+    E = est.manifold_.embedding_
+    assert est.gmm_.score(E) == pytest.approx(est.gmm_restart_scores_.max(), rel=1e-5)
 
 
 def test_dvae_initial_partition_is_the_most_likely_mixture(blobs):
@@ -252,3 +257,52 @@ def test_manifold_head_is_inductive(blobs, Estimator):
     torch.testing.assert_close(
         torch.as_tensor(est.predict(X[:20])), torch.as_tensor(est.predict(X[:20]))
     )
+
+
+@pytest.mark.parametrize("Estimator", [AEGMM, ConvAEKMeans])
+def test_manifold_is_the_default_and_labels_equal_predict(blobs, Estimator):
+    X, y = blobs
+    assert Estimator().manifold == "umap"
+    assert Estimator.paper().manifold is None
+    params = {"encoder": "dense"} if Estimator is ConvAEKMeans else {}
+    est = Estimator(3, n_epochs=20, random_state=0, **TINY, **params).fit(X)
+    assert est.manifold_ is not None
+    # Training rows go through the same neighbour map as new rows.
+    np.testing.assert_array_equal(est.predict(X), est.labels_)
+    assert adjusted_rand_score(y, est.labels_) > 0.9
+    assert est.transform(X).shape == (len(X), len(est.get_feature_names_out()))
+
+
+def test_neighbour_extension_is_a_fixed_map_of_each_row():
+    from deepcluster_sk._manifold import NeighbourExtension
+
+    rng = np.random.RandomState(0)
+    Z, E = rng.randn(200, 4), rng.randn(200, 3)
+    ext = NeighbourExtension(5).fit(Z, E)
+    new = rng.randn(50, 4)
+    full = ext.transform(new)
+    # Independent of the other rows passed with it: subsets and reorderings agree exactly.
+    np.testing.assert_array_equal(ext.transform(new[::-1])[::-1], full)
+    np.testing.assert_array_equal(ext.transform(new[7:9]), full[7:9])
+    # A point inside the convex hull of its neighbours' embeddings: a weighted mean.
+    index = NearestNeighbors(n_neighbors=5).fit(Z)
+    idx, idx_train = index.kneighbors(new)[1], index.kneighbors(Z)[1]
+    neighbours = E.astype(np.float32)[idx]
+    assert np.all(full >= neighbours.min(axis=1) - 1e-6)
+    assert np.all(full <= neighbours.max(axis=1) + 1e-6)
+    # On an embedding that is a smooth function of the codes, training codes map near their
+    # own embedding: closer than their neighbours' embeddings are on average.
+    smooth = NeighbourExtension(5).fit(Z, Z[:, :3])
+    error = np.linalg.norm(smooth.transform(Z) - Z[:, :3], axis=1).mean()
+    spread = np.linalg.norm(Z[idx_train][:, :, :3] - Z[:, None, :3], axis=2).mean()
+    assert error < 0.5 * spread
+
+
+def test_auto_batch_size_gives_small_data_enough_steps():
+    from deepcluster_sk._utils import resolve_batch_size
+
+    assert resolve_batch_size("auto", 70000) == 256
+    assert resolve_batch_size("auto", 2560) == 256
+    assert resolve_batch_size("auto", 1797) == 128
+    assert resolve_batch_size("auto", 178) == 32
+    assert resolve_batch_size(64, 10) == 64

@@ -150,7 +150,11 @@ def test_heads_are_rebuilt_with_their_fitted_arrays(fitted, X):
     np.testing.assert_array_equal(restored.pca_.components_, est.pca_.components_)
     # An array held under two names is stored once and stays one array.
     assert restored.cluster_centers_ is restored.kmeans_.cluster_centers_
-    assert restored.inverse_transform(restored.transform(X[:5])).shape == (5, N_FEATURES)
+    # The manifold map is rebuilt from its two arrays.
+    assert type(restored.manifold_) is type(est.manifold_)
+    np.testing.assert_array_equal(restored.manifold_.embedding_, est.manifold_.embedding_)
+    plain = _round_trip(FACTORIES["ConvAEKMeans"](manifold=None).fit(X))[0]
+    assert plain.inverse_transform(plain.transform(X[:5])).shape == (5, N_FEATURES)
     gmm_est = fitted["AEGMM"]
     gmm = _round_trip(gmm_est)[0].gmm_
     assert type(gmm) is GaussianMixture

@@ -163,13 +163,13 @@ AE70C = "AEGMM_mnist_n70000_seed0_conv"
 AE60 = "AEGMM_mnist-train_n60000_seed0_protocol"
 CK70 = "ConvAEKMeans_mnist_n70000_seed0_defaults2"
 # This session's runs with today's defaults (bfloat16 through precision="auto") and variants.
-AE_DIGITS_DEF = AE_DIGITS + "_defaults"
+AE_DIGITS_DEF = AE_DIGITS + "_defaults_pre_manifold"
 AE_DIGITS_UMAP = AE_DIGITS + "_manifold_umap"
-CK_DIGITS_DEF = CK_DIGITS + "_defaults"
+CK_DIGITS_DEF = CK_DIGITS + "_defaults_pre_manifold"
 DV_DIGITS_DEF = DV_DIGITS + "_defaults"
 DV_DIGITS_BETA0 = DV_DIGITS + "_ablation_beta0"
 DV_DIGITS_GMM = DV_DIGITS + "_init_gmm"
-AE10_DEF = "AEGMM_mnist-test_n10000_seed{}_defaults"
+AE10_DEF = "AEGMM_mnist-test_n10000_seed{}_defaults_pre_manifold"
 CK10_POOL = "ConvAEKMeans_mnist-test_n10000_seed0"
 CK10 = "ConvAEKMeans_mnist-test_n10000_seed0_defaults2"
 DV70 = "DVAEClusterer_mnist_n70000_seed0_cpu_short"
@@ -185,14 +185,24 @@ README = "README.md"
 
 AEGMM_SETTINGS = (
     'Measured on MNIST with 50 epochs, ``likelihood="gaussian"``, ``input_shape=(1, 28, 28)``, '
-    "``gmm_n_init=1`` and float32 training"
+    "``gmm_n_init=1``, ``manifold=None``, ``batch_size=256`` and float32 training"
+)
+#: AEGMM's and ConvAEKMeans' defaults before ``manifold="umap"`` and ``batch_size="auto"``.
+BEFORE_MANIFOLD = "the defaults of that time (``manifold=None``, ``batch_size=256``)"
+UMAP_OF_THAT_TIME = (
+    "with ``batch_size=256`` and the manifold step of that version (20 UMAP neighbours, the "
+    "training labels read from UMAP's own embedding"
+)
+CAE_NETWORK_SETTINGS = (
+    "With a 10-d bottleneck, 50 epochs, ``manifold=None``, ``batch_size=256`` and float32 training"
 )
 DVAE_SETTINGS = (
     "Older runs, on 2 CPU threads, in float32, with the dense network on flat rows "
     '(``encoder="dense"``, no ``input_shape``), the paper\'s similarity kernel'
 )
 SPEED_SETTINGS = (
-    "The runs used the defaults of their time: AEGMM with ``gmm_n_init=1``, DVAEClusterer with "
+    "The runs used the defaults of their time: AEGMM with ``gmm_n_init=1``, AEGMM and "
+    "ConvAEKMeans with ``manifold=None`` and ``batch_size=256``, DVAEClusterer with "
     '``init="kmeans"`` and the paper\'s similarity kernel (bandwidth 1)'
 )
 
@@ -241,14 +251,14 @@ QUOTES: list[Quote] = [
         "seeds 0, 1 and 2 gave ACC 0.755, 0.785 and 0.824 (mean 0.788)",
         *[run(s) for s in seeds(AE_DIGITS_DEF)],
         mean(seeds(AE_DIGITS_DEF)),
-        context="With the defaults, on scikit-learn's digits",
-        defaults=True,
+        context=f"With {BEFORE_MANIFOLD}, on scikit-learn's digits",
     ),
     Q(
         AEGMM_RST,
         "(``gmm_n_init=1``, the former default) gave 0.806, 0.734 and 0.738 (mean 0.759)",
         *[run(s) for s in seeds(AE_DIGITS + "_new_defaults")],
         mean(seeds(AE_DIGITS + "_new_defaults")),
+        context=f"With {BEFORE_MANIFOLD}, on scikit-learn's digits",
     ),
     Q(
         AEGMM_RST,
@@ -257,26 +267,27 @@ QUOTES: list[Quote] = [
         *[run(s) for s in seeds(AE_DIGITS_UMAP)],
         mean(seeds(AE_DIGITS_UMAP)),
         *[run(s, "nmi") for s in seeds(AE_DIGITS_UMAP)],
+        context=UMAP_OF_THAT_TIME,
     ),
     Q(
         AEGMM_RST,
-        "the defaults gave ACC 0.780 (seed 0) and 0.790 (seed 1)",
+        f"{BEFORE_MANIFOLD} gave ACC 0.780 (seed 0) and 0.790 (seed 1)",
         *[run(s) for s in seeds(AE10_DEF, 2)],
         context="On the 10,000 MNIST test images with ``input_shape=(1, 28, 28)``",
-        defaults=True,
     ),
     Q(
         AEGMM_RST,
         "single EM start on the same networks gave 0.836 and 0.705 (``gmm_n_init=1``, bfloat16)",
         run("AEGMM_mnist-test_n10000_seed0_bfloat16"),
         run("AEGMM_mnist-test_n10000_seed1_new_defaults"),
+        context=f"{BEFORE_MANIFOLD} gave ACC",
     ),
     Q(
         AEGMM_RST,
         "(0.793 with the restarts, 0.790 without)",
         run(AE10_DEF.format(0), "nmi"),
         run("AEGMM_mnist-test_n10000_seed0_bfloat16", "nmi"),
-        context="(``gmm_n_init=1``, bfloat16)",
+        context=("(``gmm_n_init=1``, bfloat16)", f"{BEFORE_MANIFOLD} gave ACC"),
     ),
     # ---- the user guide: ConvAEKMeans
     Q(
@@ -284,30 +295,29 @@ QUOTES: list[Quote] = [
         "gave ACC 0.708, 0.767 and 0.720 for seeds 0, 1 and 2 (mean 0.731)",
         *[run(s) for s in seeds(CK_DIGITS_DEF)],
         mean(seeds(CK_DIGITS_DEF)),
-        context="On scikit-learn's digits (1,797 images of 8x8 pixels) the defaults",
-        defaults=True,
+        context=f"On scikit-learn's digits (1,797 images of 8x8 pixels) {BEFORE_MANIFOLD}",
     ),
     Q(
         CAE_RST,
         '``encoder="conv_pool"`` and ``likelihood="bernoulli"`` gave ACC 0.736 on the '
         "10,000 MNIST test images (seed 0)",
         run(CK10_POOL),
-        context="With a 10-d bottleneck, 50 epochs and float32 training",
+        context=CAE_NETWORK_SETTINGS,
     ),
     Q(
         CAE_RST,
-        'the defaults (``encoder="conv"``, ``likelihood="gaussian"``) ACC 0.784 on the '
+        'the default network (``encoder="conv"``, ``likelihood="gaussian"``) ACC 0.784 on the '
         "same images and seed",
         run(CK10),
-        context="With a 10-d bottleneck, 50 epochs and float32 training",
-        defaults=True,
+        context=CAE_NETWORK_SETTINGS,
     ),
     Q(
         CAE_RST,
-        'Our benchmark with the defaults (``encoder="conv"``, ``latent_dim=10``, '
-        '``likelihood="gaussian"``, 50 epochs) in float32, with ``input_shape=(1, 28, 28)``, on '
-        "all 70,000 MNIST images (seed 0) reached ACC 0.868, NMI 0.821, ARI 0.787, silhouette "
-        "0.246, against the paper's NMI 0.532, ARI 0.430 and silhouette 0.111",
+        'Our benchmark with the defaults of that time (``encoder="conv"``, ``latent_dim=10``, '
+        '``likelihood="gaussian"``, 50 epochs, ``manifold=None``, ``batch_size=256``) in '
+        "float32, with ``input_shape=(1, 28, 28)``, on all 70,000 MNIST images (seed 0) reached "
+        "ACC 0.868, NMI 0.821, ARI 0.787, silhouette 0.246, against the paper's NMI 0.532, ARI "
+        "0.430 and silhouette 0.111",
         run(CK70),
         run(CK70, "nmi"),
         run(CK70, "ari"),
@@ -315,14 +325,13 @@ QUOTES: list[Quote] = [
         Paper("Das: NMI"),
         Paper("Das: ARI"),
         Paper("Das: silhouette"),
-        defaults=True,
     ),
     Q(
         CAE_RST,
         'the paper\'s blocks with a 10-d bottleneck (``encoder="conv_pool"``, '
         '``likelihood="bernoulli"``) reached ACC 0.736 on the 10,000 test images',
         run(CK10_POOL),
-        context="50 epochs) in float32",
+        context="50 epochs, ``manifold=None``, ``batch_size=256``) in float32",
     ),
     # ---- the user guide: DVAEClusterer
     Q(
@@ -438,8 +447,8 @@ QUOTES: list[Quote] = [
     # ---- the user guide: networks
     Q(
         NETWORKS_RST,
-        "On scikit-learn's digits (AEGMM, 50 epochs, ``gmm_n_init=1``, seeds 0-2, "
-        "bfloat16) it reached a mean ACC of 0.759",
+        "On scikit-learn's digits (AEGMM, 50 epochs, ``gmm_n_init=1``, ``manifold=None``, "
+        "``batch_size=256``, seeds 0-2, bfloat16) it reached a mean ACC of 0.759",
         mean(seeds(AE_DIGITS + "_auto_conv_on_8x8")),
     ),
     Q(
@@ -448,7 +457,10 @@ QUOTES: list[Quote] = [
         "in float32 (0.811;",
         mean(seeds(AE_DIGITS + "_new_defaults")),
         mean(seeds(AE_DIGITS + "_new_float32")),
-        context="On scikit-learn's digits (AEGMM, 50 epochs, ``gmm_n_init=1``, seeds 0-2",
+        context=(
+            "On scikit-learn's digits (AEGMM, 50 epochs, ``gmm_n_init=1``, ``manifold=None``, "
+            "``batch_size=256``, seeds 0-2"
+        ),
     ),
     # ---- the user guide: speed
     Q(
@@ -514,21 +526,22 @@ README_QUOTES: list[Any] = [
     pytest.param(
         Q(
             README,
-            'MNIST 70k, seed 0, defaults (`encoder="conv"`, 10-d code, squared error) in float32: '
-            "ACC 0.868, NMI 0.821, ARI 0.787 (paper: NMI 0.532, ARI 0.430)",
+            "MNIST 70k, seed 0, the defaults before the manifold default "
+            '(`encoder="conv"`, 10-d code, squared error, `manifold=None`, `batch_size=256`) in '
+            "float32: ACC 0.868, NMI 0.821, ARI 0.787 (paper: NMI 0.532, ARI 0.430)",
             run(CK70),
             run(CK70, "nmi"),
             run(CK70, "ari"),
             Paper("Das: NMI"),
             Paper("Das: ARI"),
-            defaults=True,
         ),
         id="README-ConvAEKMeans",
     ),
     pytest.param(
         Q(
             README,
-            'MNIST 70k, seed 0, 50 epochs, `gmm_n_init=1`, float32: `encoder="dense"` ACC 0.860 / '
+            "MNIST 70k, seed 0, 50 epochs, `gmm_n_init=1`, `manifold=None`, `batch_size=256`, "
+            'float32: `encoder="dense"` ACC 0.860 / '
             'v-measure 0.853, `encoder="conv"` ACC 0.965 / v-measure 0.918 (paper: 0.817 and '
             "0.841 train)",
             run(AE70),
@@ -623,7 +636,8 @@ def _check_figures(quote: Quote, results: dict[str, dict]) -> None:
 _RENAMED_LIKELIHOOD = {"mse": "gaussian", "bce": "bernoulli"}
 #: Data-given or run-level parameters, never a setting of the method.
 _NOT_SETTINGS = {"device", "random_state", "verbose", "input_shape"}
-#: Parameters added after some runs, whose default reproduces what those runs did.
+#: Parameters added after some runs, and the value that reproduces what those runs did (to be
+#: named in the text where today's default differs: ``manifold=None``).
 _SAME_AS_BEFORE = {"manifold": None, "decoder": "auto", "warm_start": False}
 #: Parameters of one kind of network only: irrelevant to a run that trained the other kind.
 _ONLY_FOR = {"channels": "conv", "hidden_dims": "dense"}
@@ -719,7 +733,9 @@ def _settings_named(
                     continue
                 if kind and _ONLY_FOR.get(k, kind) != kind:
                     continue
-                if k in _SAME_AS_BEFORE and _same(defaults[k], _SAME_AS_BEFORE[k]):
+                if k in _SAME_AS_BEFORE:  # the run did what this value does: name it if not default
+                    if not _same(defaults[k], _SAME_AS_BEFORE[k]):
+                        differing[k] = _SAME_AS_BEFORE[k]
                     continue
                 if k == "precision":  # before the parameter: float32, which "auto" may not be
                     differing["precision"] = None

@@ -55,8 +55,9 @@ class AEGMM(AutoencoderClusterer):
         (``"bernoulli"``, needs X in [0, 1]); ``"auto"`` is Bernoulli when X lies in [0, 1].
     n_epochs : int, default=50
         Autoencoder training epochs.
-    batch_size : int, default=256
-        Mini-batch size.
+    batch_size : int or "auto", default="auto"
+        Mini-batch size. ``"auto"`` is 256, halved (down to 32) while an epoch would hold
+        fewer than 10 mini-batches, so small data sets get enough optimizer steps.
     lr : float, default=1e-3
         Adam learning rate.
     covariance_type : {"full", "tied", "diag", "spherical"}, default="full"
@@ -65,13 +66,16 @@ class AEGMM(AutoencoderClusterer):
         EM restarts from different k-means++ starts; the one with the highest likelihood
         of the training codes is kept (chosen without labels). A single start is a
         lottery: on one trained autoencoder single-start ACC swung between 0.68 and 0.93.
-    manifold : {None, "umap"}, default=None
-        An inductive manifold step between the codes and the head (N2D-style): ``"umap"``
-        embeds the codes with UMAP in ``n_clusters`` dimensions (20 neighbours,
-        ``min_dist=0``) and the head is fitted there; ``predict`` and ``transform`` map new
-        rows through the fitted UMAP's ``transform``, so unseen data get the same treatment
-        as the training set. Needs the optional package umap-learn
-        (``pip install "deepcluster_sk[umap]"``).
+    manifold : {"umap", None}, default="umap"
+        The inductive manifold step between the codes and the head (N2D-style). ``"umap"``
+        embeds the training codes with UMAP in ``n_clusters`` dimensions (30 neighbours,
+        ``min_dist=0``, seeded) and fits the mixture there; ``labels_``, ``predict``,
+        ``predict_proba``, ``transform`` and ``score`` place a row at the weighted mean of
+        the embeddings of its 10 nearest training codes (UMAP's own starting point for new
+        data), a deterministic map that treats unseen rows like training rows. None fits
+        the mixture on the codes themselves (the paper's method, see :meth:`paper`). On
+        the 10k MNIST test split the manifold lifted ACC from 0.78 to 0.95 (mean of 3
+        seeds); see the user guide.
     precision : {"auto", "float32", "bfloat16"}, default="auto"
         Precision of the network's matrix products and convolutions during training
         (``torch.autocast``). ``"auto"`` is bfloat16 on a CUDA GPU that supports it and on
@@ -104,8 +108,9 @@ class AEGMM(AutoencoderClusterer):
         The mixture fitted on the training codes (the best restart).
     gmm_restart_scores_ : ndarray of shape (gmm_n_init,)
         Mean log-likelihood of the training codes under each restart.
-    manifold_ : umap.UMAP or None
-        The fitted manifold map (None when ``manifold=None``).
+    manifold_ : NeighbourExtension or None
+        Maps new codes into the manifold: holds the training codes and their UMAP
+        embedding (None when ``manifold=None``).
     labels_ : ndarray of shape (n_samples,)
         Cluster of each training sample.
     history_ : list of dict
@@ -161,11 +166,11 @@ class AEGMM(AutoencoderClusterer):
         input_shape: Sequence[int] | str | None = None,
         likelihood: str = "gaussian",
         n_epochs: int = 50,
-        batch_size: int = 256,
+        batch_size: int | str = "auto",
         lr: float = 1e-3,
         covariance_type: str = "full",
         gmm_n_init: int = 10,
-        manifold: str | None = None,
+        manifold: str | None = "umap",
         precision: str = "auto",
         device: str | torch.device = "auto",
         random_state: Any = None,
@@ -224,6 +229,8 @@ class AEGMM(AutoencoderClusterer):
             "likelihood": "gaussian",
             "n_epochs": 50,
             "covariance_type": "full",
+            "batch_size": 256,
+            "manifold": None,
         }
         recipe.update(params)
         return cls(n_clusters, **recipe)

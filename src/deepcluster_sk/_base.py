@@ -28,14 +28,15 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._manifold import NeighbourExtension, fit_umap_embedding
 from ._networks import NETWORK_NAMES, build_autoencoder
 from ._training import FitConfig, run_training
 from ._utils import (
     as_tensor,
     draw_seed,
-    import_optional,
     inference_device,
     make_generator,
+    resolve_batch_size,
     resolve_device,
     resolve_precision,
     seeded_torch,
@@ -184,7 +185,7 @@ class BaseDeepClusterer(
         "input_shape": ["array-like", StrOptions({"1d"}), None],
         "likelihood": [StrOptions({"auto", "bernoulli", "gaussian"})],
         "n_epochs": [Interval(Integral, 0, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "precision": [StrOptions({"auto", "float32", "bfloat16"})],
         "device": "no_validation",  # checked by resolve_device in fit
@@ -340,7 +341,7 @@ class BaseDeepClusterer(
         """Training settings from the estimator's parameters, with overrides."""
         settings: dict[str, Any] = {
             "n_epochs": self.n_epochs,
-            "batch_size": self.batch_size,
+            "batch_size": self._batch_size,
             "lr": self.lr,
             "optimizer": self._optimizer,
             "weight_decay": self._weight_decay,
@@ -443,6 +444,7 @@ class BaseDeepClusterer(
         self._check_input(X)
         self._device = resolve_device(self.device)
         self._precision = resolve_precision(self.precision, self._device)
+        self._batch_size = resolve_batch_size(self.batch_size, X.shape[0])
         rng = check_random_state(self.random_state)
         seed = draw_seed(rng)
         if warm:
@@ -467,9 +469,11 @@ class BaseDeepClusterer(
             # Inference runs in float32, whatever the training precision.
             module.compute_dtype = None
             module.channels_last = False
-        Z = self._fit_head_space(self._latent(Xt), rng)
-        self._fit_head(Z, rng)
-        self.labels_ = self._predict_latent(Z)
+        codes = self._latent(Xt)
+        self._fit_head(self._fit_head_space(codes, rng), rng)
+        # The training rows are labelled through the same map as new rows, so ``labels_``
+        # equals ``predict`` on the training data (also under a manifold step).
+        self.labels_ = self._predict_latent(self._head_space(codes))
         self.n_iter_ = len(self.history_)
         check_partition(self.labels_, self.n_clusters, type(self).__name__, self._collapse_hint)
 
@@ -657,30 +661,37 @@ class AutoencoderClusterer(BaseDeepClusterer):
         "manifold": [StrOptions({"umap"}), None],
     }
 
-    #: UMAP settings of ``manifold="umap"`` (N2D's: 20 neighbours, min_dist 0).
-    _umap_n_neighbors: int = 20
+    @property
+    def _n_features_out(self) -> int:
+        """Width of :meth:`transform`'s output: the manifold's dimension, else the codes'."""
+        if getattr(self, "manifold_", None) is not None:
+            return int(self.manifold_.embedding_.shape[1])
+        return int(self.module_.latent_dim)
+
+    #: UMAP settings of ``manifold="umap"``: N2D's min_dist 0, and 30 neighbours. With N2D's
+    #: 20, 2 of 11 UMAP seeds gave ACC 0.83-0.84 on digits networks; 30 gave 0.89-0.92 in 15 of 15.
+    _umap_n_neighbors: int = 30
     _umap_min_dist: float = 0.0
+    #: Training neighbours that place a new code in the manifold (see NeighbourExtension).
+    _extension_n_neighbors: int = 10
 
     def _fit_head_space(self, Z: np.ndarray, rng: np.random.RandomState) -> np.ndarray:
         """``manifold="umap"``: embed the codes with UMAP in ``n_clusters`` dimensions."""
         if self.manifold is None:
             self.manifold_ = None
             return Z
-        umap = import_optional("umap", extra="umap", feature="manifold='umap'")
-        self.manifold_ = umap.UMAP(
-            n_components=self.n_clusters,
-            n_neighbors=min(self._umap_n_neighbors, Z.shape[0] - 1),
-            min_dist=self._umap_min_dist,
-            random_state=draw_seed(rng),
-            transform_seed=draw_seed(rng),
+        embedding = fit_umap_embedding(
+            Z,
+            self.n_clusters,
+            self._umap_n_neighbors,
+            self._umap_min_dist,
+            rng,
             verbose=self.verbose > 1,
         )
-        with warnings.catch_warnings():
-            # UMAP notes that a random_state makes it single-threaded: that is the point.
-            warnings.filterwarnings("ignore", message="n_jobs value", category=UserWarning)
-            return self.manifold_.fit_transform(Z).astype(np.float64)
+        self.manifold_ = NeighbourExtension(self._extension_n_neighbors).fit(Z, embedding)
+        return embedding
 
     def _head_space(self, Z: np.ndarray) -> np.ndarray:
         if getattr(self, "manifold_", None) is None:
             return Z
-        return self.manifold_.transform(Z).astype(np.float64)
+        return self.manifold_.transform(Z)

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._base import AutoencoderClusterer
@@ -67,19 +67,23 @@ class ConvAEKMeans(AutoencoderClusterer):
         PCA components (capped by the number of samples and the code size).
     n_epochs : int, default=50
         Training epochs.
-    batch_size : int, default=256
-        Mini-batch size (at least 2, for batch normalisation).
+    batch_size : int or "auto", default="auto"
+        Mini-batch size (at least 2, for batch normalisation). ``"auto"`` is 256, halved
+        (down to 32) while an epoch would hold fewer than 10 mini-batches.
     lr : float, default=1e-3
         Adam learning rate.
     kmeans_n_init : int, default=10
         Number of k-means restarts; the lowest inertia is kept.
-    manifold : {None, "umap"}, default=None
-        An inductive manifold step between the codes and the head (N2D-style): ``"umap"``
-        embeds the codes with UMAP in ``n_clusters`` dimensions (20 neighbours,
-        ``min_dist=0``) and the head is fitted there; ``predict`` and ``transform`` map new
-        rows through the fitted UMAP's ``transform``, so unseen data get the same treatment
-        as the training set. Needs the optional package umap-learn
-        (``pip install "deepcluster_sk[umap]"``).
+    manifold : {"umap", None}, default="umap"
+        The inductive manifold step between the codes and the head (N2D-style). ``"umap"``
+        embeds the training codes with UMAP in ``n_clusters`` dimensions (30 neighbours,
+        ``min_dist=0``, seeded) and fits the PCA and k-means there; ``labels_``,
+        ``predict``, ``transform`` and ``score`` place a row at the weighted mean of the embeddings
+        of its 10 nearest training codes (UMAP's own starting point for new data), a
+        deterministic map that treats unseen rows like training rows. None clusters the
+        codes themselves (the paper's method, see :meth:`paper`; needed for
+        :meth:`inverse_transform`). On the 10k MNIST test split the manifold lifted ACC
+        from 0.76 to 0.96 (seed 0); see the user guide.
     precision : {"auto", "float32", "bfloat16"}, default="auto"
         Precision of the network's matrix products and convolutions during training
         (``torch.autocast``). ``"auto"`` is bfloat16 on a CUDA GPU that supports it and on
@@ -115,8 +119,9 @@ class ConvAEKMeans(AutoencoderClusterer):
         k-means fitted in the PCA space.
     cluster_centers_ : ndarray of shape (n_clusters, n_components)
         Centroids in the PCA space.
-    manifold_ : umap.UMAP or None
-        The fitted manifold map (None when ``manifold=None``).
+    manifold_ : NeighbourExtension or None
+        Maps new codes into the manifold: holds the training codes and their UMAP
+        embedding (None when ``manifold=None``).
     labels_ : ndarray of shape (n_samples,)
         Cluster of each training sample.
     history_ : list of dict
@@ -145,7 +150,7 @@ class ConvAEKMeans(AutoencoderClusterer):
     _parameter_constraints: dict = {  # noqa: RUF012
         **AutoencoderClusterer._parameter_constraints,
         # BatchNorm needs two values per channel when the last feature map is 1x1.
-        "batch_size": [Interval(Integral, 2, None, closed="left")],
+        "batch_size": [Interval(Integral, 2, None, closed="left"), StrOptions({"auto"})],
         "latent_dim": [Interval(Integral, 1, None, closed="left"), None],
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "kmeans_n_init": [Interval(Integral, 1, None, closed="left")],
@@ -164,10 +169,10 @@ class ConvAEKMeans(AutoencoderClusterer):
         likelihood: str = "gaussian",
         n_components: int = 50,
         n_epochs: int = 50,
-        batch_size: int = 256,
+        batch_size: int | str = "auto",
         lr: float = 1e-3,
         kmeans_n_init: int = 10,
-        manifold: str | None = None,
+        manifold: str | None = "umap",
         precision: str = "auto",
         device: str | torch.device = "auto",
         random_state: Any = None,
@@ -223,6 +228,7 @@ class ConvAEKMeans(AutoencoderClusterer):
             "n_epochs": 50,
             "batch_size": 256,
             "lr": 1e-3,
+            "manifold": None,
         }
         recipe.update(params)
         return cls(n_clusters, **recipe)
@@ -282,8 +288,9 @@ class ConvAEKMeans(AutoencoderClusterer):
         check_is_fitted(self)
         if self.manifold_ is not None:
             raise ValueError(
-                "inverse_transform is not available with manifold='umap': the PCA space is "
-                "that of the UMAP embedding, which has no inverse map to the codes."
+                "inverse_transform is not available with manifold='umap' (the default): the "
+                "PCA space is that of the UMAP embedding, which has no inverse map to the "
+                "codes. Fit with manifold=None to decode points of the PCA space."
             )
         X = check_array(X, dtype=np.float64)
         if X.shape[1] != self.pca_.n_components_:

@@ -39,6 +39,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseDeepClusterer
+from ._manifold import NeighbourExtension
 from ._utils import resolve_device, seeded_torch
 from ._version import __version__
 
@@ -52,8 +53,10 @@ _MODULE_FILE = "module_.pt"
 _TENSORS_FILE = "tensors.pt"
 _TAG = "$type"
 
-#: scikit-learn heads stored as constructor parameters plus fitted attributes.
+#: scikit-learn heads (and the manifold map) stored as constructor parameters plus fitted
+#: attributes.
 _SKLEARN_CLASSES: dict[str, type] = {
+    "deepcluster_sk.NeighbourExtension": NeighbourExtension,
     "sklearn.cluster.KMeans": KMeans,
     "sklearn.cluster.MiniBatchKMeans": MiniBatchKMeans,
     "sklearn.decomposition.PCA": PCA,

@@ -17,6 +17,7 @@ __all__ = [
     "draw_seed",
     "import_optional",
     "make_generator",
+    "resolve_batch_size",
     "resolve_device",
     "resolve_image_shape",
     "resolve_precision",
@@ -194,6 +195,34 @@ def cpu_has_fast_bfloat16() -> bool:
     except AttributeError:  # an older or different torch build: assume no
         return False
     return bool(capability.get("amx_bf16", False) or capability.get("avx512_bf16", False))
+
+
+#: ``batch_size="auto"``: the largest and smallest batch, and the fewest batches an epoch has.
+_AUTO_BATCH_MAX, _AUTO_BATCH_MIN, _AUTO_MIN_BATCHES = 256, 32, 10
+
+
+def resolve_batch_size(batch_size: int | str, n_samples: int) -> int:
+    """The training batch size for ``n_samples`` rows.
+
+    ``"auto"`` is 256, halved (down to 32) while an epoch would hold fewer than 10
+    mini-batches: small data sets then get enough optimizer steps per epoch (1,797 digits:
+    128, 14 steps an epoch instead of 7) at the same cost in samples.
+
+    Parameters
+    ----------
+    batch_size : int or "auto"
+    n_samples : int
+
+    Returns
+    -------
+    int
+    """
+    if batch_size != "auto":
+        return int(batch_size)
+    size = _AUTO_BATCH_MAX
+    while size > _AUTO_BATCH_MIN and n_samples < _AUTO_MIN_BATCHES * size:
+        size //= 2
+    return size
 
 
 def resolve_precision(precision: str, device: torch.device) -> str:

@@ -1,0 +1,105 @@
+"""The inductive manifold step between the codes and a clustering head (N2D-style)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.neighbors import NearestNeighbors
+
+from ._utils import draw_seed, import_optional
+
+__all__ = ["NeighbourExtension", "fit_umap_embedding"]
+
+
+def fit_umap_embedding(
+    Z: np.ndarray,
+    n_components: int,
+    n_neighbors: int,
+    min_dist: float,
+    rng: np.random.RandomState,
+    verbose: bool = False,
+) -> np.ndarray:
+    """Embed the rows of ``Z`` with UMAP; return the embedding as float64.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_samples, n_features)
+    n_components : int
+    n_neighbors : int
+        Capped at ``n_samples - 1``.
+    min_dist : float
+    rng : numpy.random.RandomState
+        Draws UMAP's seed (a seed also makes UMAP single-threaded and reproducible).
+    verbose : bool
+
+    Returns
+    -------
+    embedding : ndarray of shape (n_samples, n_components)
+    """
+    umap = import_optional("umap", extra="umap", feature="manifold='umap'")
+    n = Z.shape[0]
+    model = umap.UMAP(
+        n_components=n_components,
+        n_neighbors=max(2, min(n_neighbors, n - 1)),
+        min_dist=min_dist,
+        # The spectral start needs more points than dimensions; tiny sets start at random.
+        init="spectral" if n > 2 * (n_components + 1) else "random",
+        random_state=draw_seed(rng),
+        verbose=verbose,
+    )
+    with warnings.catch_warnings():
+        # UMAP notes that a random_state makes it single-threaded: that is the point.
+        warnings.filterwarnings("ignore", message="n_jobs value", category=UserWarning)
+        # Tiny graphs: UMAP warns that the spectral start failed and falls back to random.
+        warnings.filterwarnings("ignore", message=".*[Ss]pectral initiali", category=UserWarning)
+        return np.asarray(model.fit_transform(Z), dtype=np.float64)
+
+
+class NeighbourExtension(BaseEstimator):
+    """Extend an embedding of training codes to new codes through their nearest neighbours.
+
+    A new code is placed at the weighted mean of the embeddings of its ``n_neighbors``
+    nearest training codes (the start UMAP's own ``transform`` uses), with weights
+    ``exp(-(d - d_1) / (d_k - d_1))`` that fall from 1 at the nearest neighbour to ``1/e``
+    at the k-th. The map is a fixed function of each row: it uses no randomness, and a
+    row's image does not depend on the other rows passed with it. Its state is two arrays
+    (the training codes and their embedding), so it saves without pickle.
+
+    Parameters
+    ----------
+    n_neighbors : int, default=10
+        Training neighbours averaged (capped at the number of training codes).
+
+    Attributes
+    ----------
+    codes_ : ndarray of shape (n_train, n_features), float32
+        The training codes.
+    embedding_ : ndarray of shape (n_train, n_components), float32
+        Their embedding.
+    """
+
+    def __init__(self, n_neighbors: int = 10):
+        self.n_neighbors = n_neighbors
+
+    def fit(self, Z: np.ndarray, embedding: np.ndarray) -> NeighbourExtension:
+        """Store the training codes ``Z`` and their ``embedding``."""
+        self.codes_ = np.ascontiguousarray(Z, dtype=np.float32)
+        self.embedding_ = np.ascontiguousarray(embedding, dtype=np.float32)
+        return self
+
+    def transform(self, Z: np.ndarray) -> np.ndarray:
+        """Embed new codes ``Z`` (float64, shape ``(n, n_components)``)."""
+        k = min(int(self.n_neighbors), self.codes_.shape[0])
+        # Rebuilt per call (milliseconds for 10-d codes) so the state stays two arrays. A
+        # k-d tree measures each query row on its own, so a row's distances, unlike those
+        # of a batched matrix product, do not depend on the rows that come with it.
+        index = NearestNeighbors(n_neighbors=k, algorithm="kd_tree").fit(self.codes_)
+        dist, idx = index.kneighbors(np.asarray(Z, dtype=np.float32))
+        dist = dist.astype(np.float64)
+        spread = np.maximum(dist[:, -1:] - dist[:, :1], 1e-12)
+        weights = np.exp(-(dist - dist[:, :1]) / spread)
+        weights /= weights.sum(axis=1, keepdims=True)
+        neighbours = self.embedding_[idx].astype(np.float64)
+        return np.einsum("nk,nkm->nm", weights, neighbours)
