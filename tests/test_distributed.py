@@ -80,3 +80,54 @@ def test_dask_workers_use_one_torch_thread_each(client):
     threads = client.run(_worker_threads)
     assert len(threads) == 2
     assert all(n_threads == 1 for n_threads, _ in threads.values()), threads
+
+
+@pytest.mark.parametrize("name", ["AEGMM", "DVAEClusterer"])
+def test_dask_randomized_search_equals_serial_search(client, blobs, name):
+    from scipy.stats import loguniform
+    from sklearn.model_selection import RandomizedSearchCV
+
+    def search(n_jobs):
+        return RandomizedSearchCV(
+            ESTIMATORS[name],
+            {"lr": loguniform(1e-3, 3e-2), "latent_dim": [2, 3]},
+            n_iter=3,
+            scoring=silhouette_scorer,
+            cv=2,
+            n_jobs=n_jobs,
+            random_state=0,
+        )
+
+    serial = search(1).fit(blobs)
+    with joblib.parallel_config(backend="dask"):
+        remote = search(-1).fit(blobs)
+    # The same sampled candidates, scored the same, and the same refitted model.
+    assert list(remote.cv_results_["params"]) == list(serial.cv_results_["params"])
+    assert remote.best_params_ == serial.best_params_
+    np.testing.assert_allclose(
+        remote.cv_results_["mean_test_score"], serial.cv_results_["mean_test_score"], rtol=1e-5
+    )
+    np.testing.assert_array_equal(remote.predict(blobs), serial.predict(blobs))
+
+
+def test_ray_search_equals_serial_search(blobs):
+    # Skipped only when Ray is absent (it is not in the test extra: a large install).
+    ray = pytest.importorskip("ray")
+    from ray.util.joblib import register_ray
+
+    serial = _search(ESTIMATORS["AEGMM"], n_jobs=1).fit(blobs)
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        register_ray()
+        with joblib.parallel_config(backend="ray"):
+            remote = _search(ESTIMATORS["AEGMM"], n_jobs=-1).fit(blobs)
+        threads = ray.get(ray.remote(num_cpus=1)(_worker_threads).remote())
+    finally:
+        ray.shutdown()
+    assert remote.best_params_ == serial.best_params_
+    np.testing.assert_allclose(
+        remote.cv_results_["mean_test_score"], serial.cv_results_["mean_test_score"], rtol=1e-5
+    )
+    np.testing.assert_array_equal(remote.predict(blobs), serial.predict(blobs))
+    # Ray sets OMP_NUM_THREADS to the task's CPUs, so torch starts one thread per task.
+    assert threads[0] == 1, threads

@@ -203,3 +203,19 @@ def test_readme_recipe_selects_the_network_by_silhouette_on_blobs():
     ).fit(Xb.astype(np.float32))
     assert search.best_params_["n_clusters"] == 4
     assert cluster_accuracy(y, search.best_estimator_.predict(Xb.astype(np.float32))) > 0.95
+
+
+def test_a_read_only_memmap_is_shared_not_copied(tmp_path):
+    # fit() turns X into one tensor: for a memmap opened read-only it must be a view of
+    # the file's pages (torch.from_numpy), not a copy of the whole data set.
+    from deepcluster_sk._utils import as_tensor
+
+    path = tmp_path / "X.npy"
+    np.save(path, np.random.RandomState(0).rand(500, 8).astype(np.float32))
+    X = np.load(path, mmap_mode="r")
+    assert not X.flags.writeable
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tensor = as_tensor(X, torch.device("cpu"))
+    assert tensor.data_ptr() == X.ctypes.data
+    np.testing.assert_array_equal(tensor.numpy(), X)

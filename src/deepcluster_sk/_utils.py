@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import math
+import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -120,13 +121,17 @@ def seeded_torch(seed: int) -> Iterator[None]:
 def as_tensor(X: np.ndarray, device: torch.device) -> torch.Tensor:
     """Convert a float32 array to a contiguous tensor on ``device`` (no copy on CPU).
 
-    A read-only array (a memmap opened read-only, a broadcast view) is copied: torch cannot
-    share memory it may not write to, and would warn about it.
+    A read-only array (a memmap opened with ``mmap_mode="r"``) is shared, not copied, so
+    fitting on a memmap larger than memory reads only the mini-batches it gathers. torch
+    warns that it cannot stop writes to such an array; the library never writes to its
+    input, so that warning is silenced here.
     """
     X = np.ascontiguousarray(X, dtype=np.float32)
-    if not X.flags.writeable:
-        X = X.copy()
-    return torch.as_tensor(X, device=device)
+    if X.flags.writeable:
+        return torch.as_tensor(X, device=device)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*not writable", category=UserWarning)
+        return torch.as_tensor(X, device=device)
 
 
 def resolve_image_shape(

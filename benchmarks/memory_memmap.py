@@ -1,0 +1,131 @@
+"""Peak memory of ``fit`` and ``transform`` on a float32 ``numpy.memmap`` larger than 2 GB.
+
+Writes a memmap of ``--rows`` x ``--features`` float32 values (uniform in [0, 1], in
+blocks, so the writer never holds it), then, each in a fresh Python process:
+
+- ``memmap``: opens it read-only with ``numpy.load(..., mmap_mode="r")``, fits
+  ``AEGMM(10, hidden_dims=(64,), manifold=None, n_epochs=--epochs)`` and calls
+  ``transform`` on all rows;
+- ``in-memory``: reads the whole file into an ordinary array first, then does the same.
+
+It records the process's peak resident memory (``VmHWM``) and its split into anonymous
+memory (``RssAnon``: copies the process made) and file-backed pages (``RssFile``: the
+memmap's pages, which the kernel may drop at any time), the rise of the peak over the
+resident memory before the fit, and the seconds per epoch. A small network keeps the epoch
+short: the memory figure is about the data path, not the network.
+
+Usage::
+
+    python benchmarks/memory_memmap.py [--rows 1100000] [--features 512] [--epochs 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).parent))  # benchmarks/ is not a package
+from harness import machine_info, write_result
+
+
+def _status() -> dict[str, float]:
+    """VmHWM, VmRSS, RssAnon and RssFile of this process in MiB."""
+    out = {}
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            key, _, value = line.partition(":")
+            if key in ("VmHWM", "VmRSS", "RssAnon", "RssFile"):
+                out[key] = int(value.split()[0]) / 1024
+    return out
+
+
+def _child(path: str, mode: str, epochs: int) -> None:
+    from deepcluster_sk import AEGMM
+
+    X = np.load(path, mmap_mode="r")
+    if mode == "in-memory":
+        X = np.array(X)
+    before = _status()
+    est = AEGMM(10, hidden_dims=(64,), manifold=None, n_epochs=epochs, random_state=0)
+    t0 = time.perf_counter()
+    est.fit(X)
+    fit_s = time.perf_counter() - t0
+    after_fit = _status()
+    t0 = time.perf_counter()
+    Z = est.transform(X)
+    transform_s = time.perf_counter() - t0
+    after = _status()
+    print(
+        json.dumps(
+            {
+                "mode": mode,
+                "before": before,
+                "after_fit": after_fit,
+                "after_transform": after,
+                "peak_rise_mib": after["VmHWM"] - before["VmRSS"],
+                "fit_seconds": fit_s,
+                "seconds_per_epoch": sum(r["seconds"] for r in est.history_) / epochs,
+                "transform_seconds": transform_s,
+                "codes_shape": list(Z.shape),
+                "input_type": type(X).__name__,
+            }
+        )
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_100_000)
+    parser.add_argument("--features", type=int, default=512)
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--child", nargs=2, metavar=("PATH", "MODE"))
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    args = parser.parse_args()
+    if args.child:
+        _child(args.child[0], args.child[1], args.epochs)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "data.npy")
+        X = np.lib.format.open_memmap(path, "w+", np.float32, (args.rows, args.features))
+        rng = np.random.default_rng(0)
+        for start in range(0, args.rows, 50_000):
+            stop = min(start + 50_000, args.rows)
+            X[start:stop] = rng.random((stop - start, args.features), dtype=np.float32)
+        X.flush()
+        del X
+        file_mib = os.path.getsize(path) / 2**20
+        runs = []
+        for mode in ("memmap", "in-memory"):
+            out = subprocess.run(
+                [sys.executable, __file__, "--child", path, mode, "--epochs", str(args.epochs)],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+            runs.append(json.loads(out.strip().splitlines()[-1]))
+            print(json.dumps(runs[-1]), flush=True)
+    result = {
+        "benchmark": "memory_memmap",
+        "rows": args.rows,
+        "features": args.features,
+        "epochs": args.epochs,
+        "file_mib": file_mib,
+        "params": {"n_clusters": 10, "hidden_dims": [64], "manifold": None},
+        "runs": runs,
+        **machine_info(torch.device("cpu")),
+    }
+    print(json.dumps({"file_mib": file_mib}))
+    print("wrote", write_result(result, args.out, f"memory_memmap_{args.rows}x{args.features}"))
+
+
+if __name__ == "__main__":
+    main()
