@@ -7,11 +7,16 @@ Learning*: an autoencoder learns codes of the images and a Gaussian mixture, fit
 clusters them. The paper's protocol (table 2) is followed: fit on the training split, then
 report the v-measure of the training clusters (``labels_``) and of the held-out test split
 (``predict``), for the dense ``d-500-500-2000-10`` autoencoder and the convolutional one,
-chosen by the ``encoder`` parameter. ACC on the test split is added.
+chosen by the ``encoder`` parameter. ACC on the test split is added. The estimator runs with
+its defaults, which add a step the paper does not have (``manifold="umap"``): the mixture is
+fitted on a UMAP embedding of the codes in ``n_clusters`` dimensions, and test rows are
+placed in it through their nearest training codes. ``AEGMM.paper()`` (or ``manifold=None``)
+fits the mixture on the codes, as the paper does.
 
 By default this runs on an 80/20 split of scikit-learn's 8x8 digits with small networks.
 ``python examples/estimators/plot_aegmm.py --full`` fits AEGMM's defaults on the 60,000
-MNIST training images and tests on the 10,000 test images, as the paper did (hours on a CPU).
+MNIST training images and tests on the 10,000 test images, the paper's protocol (hours on a
+CPU).
 """
 
 # %%
@@ -101,9 +106,9 @@ for encoder, (est, test_labels) in fitted.items():
 # %%
 # The dense network
 # -----------------
-# A t-SNE map of the test codes coloured by the true digit, the confusion matrix on the
-# test split, the loss per epoch and reconstructions of test images (top: input, bottom:
-# output).
+# A t-SNE map of the test images' UMAP embedding (``transform``, the space the mixture works
+# in) coloured by the true digit, the confusion matrix on the test split, the loss per epoch
+# and reconstructions of test images (top: input, bottom: output).
 n_embed = 2000 if FULL else 360
 
 
@@ -116,7 +121,7 @@ def show(network):
         y_test,
         n_samples=n_embed,
         random_state=SEED,
-        title=f"AEGMM(encoder={network!r}): t-SNE of the test codes",
+        title=f"AEGMM(encoder={network!r}): t-SNE of the test embedding",
     )
     plot_confusion(y_test, test_labels, normalize=True)
     plot_history(est)

@@ -6,12 +6,15 @@ ConvAEKMeans: convolutional autoencoder, PCA and k-means
 Learning for Enhanced Unsupervised Clustering of MNIST*: a convolutional autoencoder learns
 codes of the images, PCA reduces them and k-means clusters the result. Two recipes are
 compared: ``ConvAEKMeans()``, the library's defaults (stride-2 5x5 convolutions, a 10-d
-code, squared error), and ``ConvAEKMeans.paper()``, the paper's (pooled 3x3 convolutions
-with batch norm, binary cross-entropy, the flattened feature maps reduced by PCA(50)).
+code, squared error, and a step the paper does not have, ``manifold="umap"``: PCA and k-means
+run on a UMAP embedding of the codes in ``n_clusters`` dimensions), and
+``ConvAEKMeans.paper()``, the paper's (pooled 3x3 convolutions with batch norm, binary
+cross-entropy, the flattened feature maps reduced by PCA(50), no manifold step).
 
 The paper scores the clusters by ARI, NMI and the silhouette (table I); the Hungarian-matched
 accuracy (ACC) is added. The silhouette is measured in the PCA space the k-means runs in
-(``transform``).
+(``transform``): for the defaults the PCA of the UMAP embedding, for the paper's recipe the
+PCA of the feature maps, so the two silhouettes are measured in different spaces.
 
 By default this runs on scikit-learn's 8x8 digits with small networks and few epochs.
 ``python examples/estimators/plot_conv_ae_kmeans.py --full`` fits both recipes with their
@@ -96,8 +99,10 @@ for name, row in scores.items():
 # %%
 # What the default recipe learned
 # -------------------------------
-# A t-SNE map of the PCA codes coloured by the true digit, reconstructions of a few images
-# (top: input, bottom: output), the confusion matrix and the training loss per epoch.
+# A t-SNE map of ``transform``'s output (the PCA of the UMAP embedding of the codes)
+# coloured by the true digit, reconstructions of a few images (top: input, bottom: output;
+# ``reconstruct`` encodes and decodes, which works under the manifold step, unlike
+# ``inverse_transform``), the confusion matrix and the training loss per epoch.
 est = estimators["ConvAEKMeans()"]
 plot_embedding(
     est,
@@ -105,7 +110,7 @@ plot_embedding(
     y,
     n_samples=2000 if FULL else 500,
     random_state=SEED,
-    title="ConvAEKMeans: t-SNE of the PCA codes",
+    title="ConvAEKMeans: t-SNE of the PCA of the UMAP embedding",
 )
 plot_reconstructions(est, X, image_shape=image_shape, random_state=SEED)
 plot_confusion(y, est.labels_, normalize=True)

@@ -6,8 +6,9 @@ Nothing in the estimators is specific to images. On a table of measurements
 (scikit-learn's wine data: 178 wines, 13 chemical measurements, 3 cultivars) a
 :class:`~sklearn.pipeline.Pipeline` standardises the columns and feeds them to a small dense
 :class:`~deepcluster_sk.AEGMM` trained with the squared error (``likelihood="gaussian"``;
-the other option, ``"bernoulli"``, needs data in [0, 1], which standardised columns are not).
-It is compared with :class:`~sklearn.cluster.KMeans` and
+the other option, ``"bernoulli"``, needs data in [0, 1], which standardised columns are not);
+by default its mixture is fitted on a UMAP embedding of the codes in ``n_clusters``
+dimensions (``manifold="umap"``). It is compared with :class:`~sklearn.cluster.KMeans` and
 :class:`~sklearn.mixture.GaussianMixture` on the same standardised columns, by ACC, NMI and
 ARI against the known classes.
 
@@ -99,13 +100,21 @@ for name in DATASETS:
     print()
 
 # %%
-# The codes and the clusters
-# --------------------------
-# The AEGMM codes are two-dimensional (``latent_dim=2``), drawn by true class and by cluster;
-# then the first two principal components of the standardised data, coloured by each
-# method's clusters (of the last data set and seed).
+# The embedding and the clusters
+# ------------------------------
+# AEGMM's ``transform`` returns the space its mixture works in: with the default
+# ``manifold="umap"`` not the 2-d codes (``latent_dim=2``) but their UMAP embedding in
+# ``n_clusters`` dimensions (3 for wine), drawn here by its first two principal components,
+# by true class and by cluster; then the first two principal components of the standardised
+# data, coloured by each method's clusters (of the last data set and seed).
+embedding_dim = models["AEGMM"].transform(X).shape[1]
 plot_embedding(
-    models["AEGMM"], X, y, method="pca", random_state=0, title=f"AEGMM on {name}: the 2-d codes"
+    models["AEGMM"],
+    X,
+    y,
+    method="pca",
+    random_state=0,
+    title=f"AEGMM on {name}: PCA of the {embedding_dim}-d UMAP embedding of the codes",
 )
 points = PCA(2).fit_transform(StandardScaler().fit_transform(X))
 panels = {"true labels": y, **last_labels}

@@ -289,10 +289,15 @@ class AEGMM(AutoencoderClusterer):
     def score(self, X: Any, y: Any = None) -> float:
         """Mean log-likelihood of the codes of ``X`` under the mixture (higher is better).
 
-        The log-likelihood is measured in the network's code space: it moves by
-        ``latent_dim * log(c)`` when the codes are scaled by ``c``, so it compares settings
-        of the mixture on one network, not networks (``latent_dim``, ``hidden_dims``...);
-        for those, score by :data:`~deepcluster_sk.metrics.silhouette_scorer`.
+        The log-likelihood is measured in the space the mixture was fitted in: the codes,
+        or with ``manifold="umap"`` (the default) the UMAP embedding. It moves by
+        ``d * log(c)`` when that space is scaled by ``c``, so it compares settings of the
+        mixture on one fitted map, not networks or manifolds (``latent_dim``,
+        ``hidden_dims``, ``n_clusters`` under the manifold...); for those, score by
+        :data:`~deepcluster_sk.metrics.silhouette_scorer`. Under the manifold the
+        clusters are very tight (``min_dist=0``), so the few rows the neighbour map places
+        between two clusters get very low log-likelihoods and dominate the mean; fit with
+        ``manifold=None`` to use the likelihood (or ``bic``) as a model-selection score.
 
         Parameters
         ----------
@@ -311,6 +316,10 @@ class AEGMM(AutoencoderClusterer):
     def bic(self, X: Any) -> float:
         """Bayesian information criterion of the mixture on the codes of ``X`` (lower is better).
 
+        Computed in the space the mixture was fitted in (the UMAP embedding under the
+        default ``manifold="umap"``, whose dimension is ``n_clusters``): to compare
+        numbers of clusters, fit with ``manifold=None`` (see :meth:`score`).
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
@@ -326,6 +335,10 @@ class AEGMM(AutoencoderClusterer):
 
     def aic(self, X: Any) -> float:
         """Akaike information criterion of the mixture on the codes of ``X`` (lower is better).
+
+        Computed in the space the mixture was fitted in (the UMAP embedding under the
+        default ``manifold="umap"``, whose dimension is ``n_clusters``): to compare
+        numbers of clusters, fit with ``manifold=None`` (see :meth:`score`).
 
         Parameters
         ----------
