@@ -4,7 +4,7 @@ Writes a memmap of ``--rows`` x ``--features`` float32 values (uniform in [0, 1]
 blocks, so the writer never holds it), then, each in a fresh Python process:
 
 - ``memmap``: opens it read-only with ``numpy.load(..., mmap_mode="r")``, fits
-  ``AEGMM(10, hidden_dims=(64,), manifold=None, n_epochs=--epochs)`` and calls
+  ``AEGMM(10, hidden_dims=(64,), manifold=None, gmm_n_init=1, n_epochs=--epochs)``, calls
   ``transform`` on all rows;
 - ``in-memory``: reads the whole file into an ordinary array first, then does the same.
 
@@ -55,7 +55,7 @@ def _child(path: str, mode: str, epochs: int) -> None:
     if mode == "in-memory":
         X = np.array(X)
     before = _status()
-    est = AEGMM(10, hidden_dims=(64,), manifold=None, n_epochs=epochs, random_state=0)
+    est = AEGMM(10, hidden_dims=(64,), manifold=None, gmm_n_init=1, n_epochs=epochs, random_state=0)
     t0 = time.perf_counter()
     est.fit(X)
     fit_s = time.perf_counter() - t0
@@ -119,7 +119,7 @@ def main() -> None:
         "features": args.features,
         "epochs": args.epochs,
         "file_mib": file_mib,
-        "params": {"n_clusters": 10, "hidden_dims": [64], "manifold": None},
+        "params": {"n_clusters": 10, "hidden_dims": [64], "manifold": None, "gmm_n_init": 1},
         "runs": runs,
         **machine_info(torch.device("cpu")),
     }

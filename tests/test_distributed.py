@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 from sklearn.datasets import make_blobs
@@ -113,6 +115,7 @@ def test_dask_randomized_search_equals_serial_search(client, blobs, name):
 def test_ray_search_equals_serial_search(blobs):
     # Skipped only when Ray is absent (it is not in the test extra: a large install).
     ray = pytest.importorskip("ray")
+    from ray import cloudpickle
     from ray.util.joblib import register_ray
 
     serial = _search(ESTIMATORS["AEGMM"], n_jobs=1).fit(blobs)
@@ -121,6 +124,8 @@ def test_ray_search_equals_serial_search(blobs):
         register_ray()
         with joblib.parallel_config(backend="ray"):
             remote = _search(ESTIMATORS["AEGMM"], n_jobs=-1).fit(blobs)
+        # Ray's workers cannot import this test module: ship the function by value.
+        cloudpickle.register_pickle_by_value(sys.modules[__name__])
         threads = ray.get(ray.remote(num_cpus=1)(_worker_threads).remote())
     finally:
         ray.shutdown()
