@@ -32,6 +32,11 @@ def conv(n_clusters=3, **params):
     return AEGMM(n_clusters, **settings)
 
 
+def transform_width(est):
+    """Width of ``transform``: the UMAP embedding's n_clusters by default, else the codes'."""
+    return est.n_clusters if est.manifold is not None else est.latent_dim
+
+
 @pytest.fixture(scope="module")
 def blobs():
     """150 points, 3 well separated blobs in 20 dimensions, standardised."""
@@ -68,7 +73,12 @@ def test_output_shapes(fitted_and_X):
     n, k = X.shape[0], est.n_clusters
     assert est.labels_.shape == (n,)
     assert est.predict(X).shape == (n,)
-    assert est.transform(X).shape == (n, est.latent_dim)
+    assert est.transform(X).shape == (n, transform_width(est))
+    assert len(est.get_feature_names_out()) == transform_width(est)
+    # Under the default manifold="umap" that is the n_clusters-d embedding the mixture is
+    # fitted in, not the latent_dim-d codes.
+    assert est.manifold == "umap"
+    assert transform_width(est) == k != est.latent_dim
     assert est.predict_proba(X).shape == (n, k)
     assert est.score_samples(X).shape == (n,)
     assert est.n_features_in_ == X.shape[1]
@@ -159,12 +169,14 @@ def test_conv_separates_bar_images(bars, seed):
     assert cluster_accuracy(y, labels) >= 0.9
 
 
-def test_dense_on_tabular_wine_data():
+@pytest.mark.parametrize("manifold", ["umap", None])
+def test_dense_on_tabular_wine_data(manifold):
     X, y = load_wine(return_X_y=True)
     X = StandardScaler().fit_transform(X)
-    est = dense(n_epochs=10, covariance_type="diag").fit(X)
-    assert est.transform(X).shape == (X.shape[0], 4)
-    # Chance is ~0.40 (largest class); the AE + GMM gets ~0.9 on standardised wine.
+    est = dense(n_epochs=10, covariance_type="diag", manifold=manifold).fit(X)
+    assert est.transform(X).shape == (X.shape[0], transform_width(est))
+    # Chance is ~0.40 (largest class); the AE + GMM gets ~0.9 on standardised wine, on the
+    # UMAP embedding (3-d) as on the codes (4-d).
     assert cluster_accuracy(y, est.labels_) >= 0.8
 
 

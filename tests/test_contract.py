@@ -84,6 +84,20 @@ def tiny(name, **overrides):
     return ESTIMATORS[name](n_clusters, **settings)
 
 
+def transform_width(est):
+    """Width of ``est.transform`` for a tiny configuration, from its parameters.
+
+    Estimators with a manifold step (AEGMM, ConvAEKMeans) work in the UMAP embedding, of
+    ``n_clusters`` dimensions, under the default ``manifold="umap"`` and in the codes, of
+    ``latent_dim``, under ``manifold=None``; ConvAEKMeans's PCA then keeps at most
+    ``n_components`` of those dimensions.
+    """
+    params = est.get_params()
+    manifold = params.get("manifold")
+    width = params["n_clusters"] if manifold is not None else params["latent_dim"]
+    return min(width, params.get("n_components", width))
+
+
 def test_every_estimator_has_a_tiny_configuration():
     assert set(SPECS) == set(ESTIMATORS)
 
@@ -188,7 +202,10 @@ def test_batched_inference_matches_default(name, data, fitted):
 def test_transform_returns_float64(name, data, fitted):
     Z = fitted.transform(data)
     assert Z.dtype == np.float64
-    assert Z.shape == (data.shape[0], 2)
+    assert Z.shape == (data.shape[0], transform_width(fitted))
+    if name == "AEGMM":
+        # The default manifold="umap": the 3-d embedding (n_clusters), not the 2-d codes.
+        assert Z.shape[1] == SHARED["n_clusters"] != SHARED["latent_dim"]
 
 
 def test_reconstruct_returns_rows_of_the_input_shape(name, data, fitted):
@@ -434,7 +451,7 @@ def test_bad_predict_input_is_a_clear_error(name, data, fitted, make_bad, error,
 
 def test_single_sample_predict_is_fine(name, data, fitted):
     assert fitted.predict(data[:1]).shape == (1,)
-    assert fitted.transform(data[:1]).shape == (1, 2)
+    assert fitted.transform(data[:1]).shape == (1, transform_width(fitted))
 
 
 # -------------------------------------------------------------- parameter validation
@@ -502,7 +519,7 @@ def test_tags_say_clusterer_and_transformer(name, fitted):
 
 def test_feature_names_out_match_transform_width(name, data, fitted):
     names = fitted.get_feature_names_out()
-    assert list(names) == [f"{name.lower()}0", f"{name.lower()}1"]
+    assert list(names) == [f"{name.lower()}{i}" for i in range(transform_width(fitted))]
     assert len(names) == fitted.transform(data).shape[1]
 
 
@@ -512,7 +529,7 @@ def test_set_output_pandas(name, data):
     out = est.transform(data)
     assert isinstance(out, pd.DataFrame)
     assert list(out.columns) == list(est.get_feature_names_out())
-    assert out.shape == (data.shape[0], 2)
+    assert out.shape == (data.shape[0], transform_width(est))
 
 
 def test_dataframe_input_sets_feature_names_in(name, data):

@@ -45,6 +45,20 @@ def fitted(small_digits):
     return make_est(10, likelihood="bernoulli").fit(small_digits[0])
 
 
+@pytest.fixture(scope="module")
+def fitted_on_codes(small_digits):
+    """``fitted`` without the manifold step: PCA and k-means on the codes themselves."""
+    return make_est(10, likelihood="bernoulli", manifold=None).fit(small_digits[0])
+
+
+def pca_width(est, n_samples):
+    """Width of ``transform``: PCA keeps at most n_components, n_samples and the dimensions
+    of its input, the n_clusters-d UMAP embedding by default or the codes with manifold=None.
+    """
+    space = est.n_clusters if est.manifold is not None else est.module_.latent_dim
+    return min(est.n_components, n_samples, space)
+
+
 # ------------------------------------------------------------------------- API
 def test_fits_and_predicts_on_digits(small_digits, fitted):
     X, _ = small_digits
@@ -81,7 +95,7 @@ def test_transform_shape_and_cluster_centers(small_digits, fitted):
 
 def test_n_components_is_capped_by_the_code_size(small_digits):
     X, _ = small_digits
-    est = make_est(4, n_epochs=1, latent_dim=16, n_components=50).fit(X)
+    est = make_est(4, n_epochs=1, latent_dim=16, n_components=50, manifold=None).fit(X)
     assert est.module_.latent_dim == 16
     assert est.pca_.n_components_ == 16
     assert est.transform(X).shape == (X.shape[0], 16)
@@ -90,18 +104,18 @@ def test_n_components_is_capped_by_the_code_size(small_digits):
 
 def test_n_components_is_capped_by_n_samples(small_digits):
     X, _ = small_digits
-    est = make_est(3, n_epochs=1, n_components=50, latent_dim=None).fit(X[:12])
+    est = make_est(3, n_epochs=1, n_components=50, latent_dim=None, manifold=None).fit(X[:12])
     assert est.transform(X[:12]).shape == (12, 12)
 
 
-def test_score_is_negative_inertia(small_digits, fitted):
+def test_score_is_negative_inertia(small_digits, fitted_on_codes):
     X, _ = small_digits
-    score = fitted.score(X)
+    score = fitted_on_codes.score(X)
     assert isinstance(score, float)
     assert score < 0.0
-    assert score == pytest.approx(-fitted.kmeans_.inertia_, rel=1e-4)
+    assert score == pytest.approx(-fitted_on_codes.kmeans_.inertia_, rel=1e-4)
     # Scoring a subset gives a smaller inertia (a sum over fewer points).
-    assert fitted.score(X[:50]) > score
+    assert fitted_on_codes.score(X[:50]) > score
 
 
 def test_reconstruct_is_in_unit_interval_for_bce(small_digits, fitted):
@@ -112,20 +126,26 @@ def test_reconstruct_is_in_unit_interval_for_bce(small_digits, fitted):
     assert rec.max() <= 1.0
 
 
-def test_inverse_transform_returns_images(small_digits, fitted):
+def test_inverse_transform_returns_images(small_digits, fitted_on_codes):
     X, _ = small_digits
-    images = fitted.inverse_transform(fitted.transform(X[:15]))
+    images = fitted_on_codes.inverse_transform(fitted_on_codes.transform(X[:15]))
     assert images.shape == (15, X.shape[1])
     assert images.min() >= 0.0
     assert images.max() <= 1.0
-    centers = fitted.inverse_transform(fitted.cluster_centers_)
+    centers = fitted_on_codes.inverse_transform(fitted_on_codes.cluster_centers_)
     assert centers.shape == (10, X.shape[1])
+
+
+def test_inverse_transform_needs_manifold_none(small_digits, fitted):
+    # The default PCA space is that of the UMAP embedding, which has no map back to codes.
+    with pytest.raises(ValueError, match="manifold=None"):
+        fitted.inverse_transform(fitted.transform(small_digits[0][:5]))
 
 
 def test_inverse_transform_of_transform_is_reconstruct_without_reduction(small_digits):
     X, _ = small_digits
     # With as many components as code dimensions the PCA is a rotation: nothing is lost.
-    est = make_est(3, n_epochs=1, latent_dim=8, n_components=8).fit(X)
+    est = make_est(3, n_epochs=1, latent_dim=8, n_components=8, manifold=None).fit(X)
     np.testing.assert_allclose(
         est.inverse_transform(est.transform(X[:20])), est.reconstruct(X[:20]), atol=1e-4
     )
@@ -136,7 +156,9 @@ def test_three_channel_32x32_images():
     est = make_est(3, channels=(4, 8), input_shape=(3, 32, 32), batch_size=16).fit(X)
     assert est.input_shape_ == (3, 32, 32)
     assert est.labels_.shape == (60,)
-    assert est.transform(X).shape == (60, 10)
+    assert est.transform(X).shape == (60, pca_width(est, 60))
+    # The default manifold="umap": PCA of the 3-d embedding (n_clusters), not of the 10-d codes.
+    assert pca_width(est, 60) == 3
     assert est.reconstruct(X[:4]).shape == (4, 3 * 32 * 32)
     np.testing.assert_array_equal(est.predict(X), est.labels_)
 
@@ -235,19 +257,25 @@ def test_predict_with_wrong_n_features(fitted):
 
 
 # ------------------------------------------------------- regressions of fixed bugs
-def test_score_with_pandas_output_does_not_warn(small_digits):
+@pytest.mark.parametrize("manifold", [None, "umap"])
+def test_score_with_pandas_output_does_not_warn(small_digits, manifold):
     pytest.importorskip("pandas")
     X, _ = small_digits
-    est = make_est(3, n_epochs=1).set_output(transform="pandas").fit(X)
+    est = make_est(3, n_epochs=1, manifold=manifold).set_output(transform="pandas").fit(X)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         score = est.score(X)
-    assert score == pytest.approx(-est.kmeans_.inertia_, rel=1e-4)
+    assert isinstance(score, float) and np.isfinite(score)
+    if manifold is None:
+        # On the codes the training rows' score is minus k-means' training inertia (under
+        # the manifold it is measured on the rows the neighbour extension maps, not on
+        # the embedding k-means was fitted on).
+        assert score == pytest.approx(-est.kmeans_.inertia_, rel=1e-4)
 
 
-def test_inverse_transform_with_wrong_width_is_a_clear_error(fitted):
+def test_inverse_transform_with_wrong_width_is_a_clear_error(fitted_on_codes):
     with pytest.raises(ValueError, match=r"n_components|features"):
-        fitted.inverse_transform(np.zeros((2, 4)))
+        fitted_on_codes.inverse_transform(np.zeros((2, 4)))
 
 
 def test_batch_size_one_is_a_clear_error(small_digits):
