@@ -265,6 +265,21 @@ QUOTES: list[Quote] = [
         defaults=True,
     ),
     Q(
+        "src/deepcluster_sk/_aegmm.py",
+        "the defaults reached ACC 0.939 (mean of 3 seeds; the former ``manifold=None``, "
+        "``batch_size=256`` gave 0.783)",
+        mean(seeds(AE10_NOW)),
+        mean(seeds(AE10_DEF)),
+        context="On the 10k MNIST test split",
+    ),
+    Q(
+        "src/deepcluster_sk/_conv_ae_kmeans.py",
+        "the defaults reached ACC 0.948, 0.800 and 0.935 for seeds 0, 1 and 2",
+        *[run(s) for s in seeds(CK10_NOW)],
+        context="On the 10k MNIST test split",
+        defaults=True,
+    ),
+    Q(
         CAE_RST,
         "on scikit-learn's digits ACC 0.865, 0.824 and 0.857 (mean 0.849); on the 10,000 MNIST "
         "test images 0.948, 0.800 and 0.935 (mean 0.894)",
