@@ -666,7 +666,7 @@ class AutoencoderClusterer(BaseDeepClusterer):
         """Width of :meth:`transform`'s output: the manifold's dimension, else the codes'."""
         if getattr(self, "manifold_", None) is not None:
             return int(self.manifold_.embedding_.shape[1])
-        return int(self.module_.latent_dim)
+        return super()._n_features_out
 
     #: UMAP settings of ``manifold="umap"``: N2D's min_dist 0, and 30 neighbours. With N2D's
     #: 20, 2 of 11 UMAP seeds gave ACC 0.83-0.84 on digits networks; 30 gave 0.89-0.92 in 15 of 15.
