@@ -48,6 +48,7 @@ ESTIMATORS = [
     # The defaults, only the epochs reduced (ConvAEKMeans reads tabular rows as 1-D signals).
     AEGMM(n_epochs=2, random_state=0),
     ConvAEKMeans(n_epochs=2, random_state=0),
+    DVAEClusterer(pretrain_epochs=2, n_epochs=2, random_state=0),
 ]
 
 

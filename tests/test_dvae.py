@@ -211,17 +211,27 @@ def test_history_phases_and_terms(digits_fitted):
             assert r["beta"] == 0.0
             assert r["sim"] == 0.0
             assert r["sim_grad_ratio"] == 0.0
-            # Without the similarity loss the epoch loss is the negative ELBO.
-            assert r["loss"] == pytest.approx(r["rec"] + r["kl_z"] + r["kl_c"], rel=1e-4)
+            # Without the similarity loss the epoch loss is the negative ELBO (plus the
+            # classifier's cross-entropy on the pseudo-labels while anchored).
+            assert r["loss"] == pytest.approx(
+                r["rec"] + r["kl_z"] + r["kl_c"] + r["anchor"], rel=1e-4
+            )
+            assert (r["anchor"] > 0.0) == (r["epoch"] < DVAEClusterer._anchor_epochs)
         else:
             assert r["beta"] == pytest.approx(DIGITS["similarity_weight"], rel=1e-6)
             assert r["sim"] > 0.0
             # Spec A6: the similarity gradient on the means, relative to the ELBO's.
             assert 0.0 < r["sim_grad_ratio"] < np.inf
             assert r["loss"] == pytest.approx(
-                r["rec"] + r["kl_z"] + r["kl_c"] + r["beta"] * r["sim"], rel=1e-4
+                r["rec"] + r["kl_z"] + r["kl_c"] + r["anchor"] + r["beta"] * r["sim"], rel=1e-4
             )
-    assert train[0]["lr"] == pytest.approx(0.002)
+    # The learning rate warms up linearly over the first _warmup_steps optimizer steps.
+    steps = len(est.labels_) // DIGITS["batch_size"]
+    warm = DVAEClusterer._warmup_steps
+    for r in train[: warm // steps]:
+        assert r["lr"] == pytest.approx(0.002 * (r["epoch"] + 1) * steps / warm)
+    assert len(train) * steps > warm
+    assert train[-1]["lr"] == pytest.approx(0.002)
     assert set(est.phase_seconds_) == {"pretrain", "init", "train"}
     assert all(v >= 0.0 for v in est.phase_seconds_.values())
     assert np.isfinite(est.kmeans_inertia_)

@@ -15,6 +15,7 @@ from sklearn.neighbors import NearestNeighbors
 from deepcluster_sk import AEGMM, ConvAEKMeans, DVAEClusterer
 from deepcluster_sk._base import ClusterCollapseWarning, best_of_restarts, check_partition
 from deepcluster_sk.metrics import similarity_bandwidth, wasserstein_similarity_loss
+from deepcluster_sk.nn import component_kl
 
 TINY = {"hidden_dims": (32,), "latent_dim": 2}
 
@@ -90,6 +91,67 @@ def test_dvae_initial_partition_is_the_most_likely_mixture(blobs):
     assert est.init_restart_scores_.shape == (DVAEClusterer._gmm_n_init,)
     assert np.isfinite(est.init_restart_scores_).all()
     assert adjusted_rand_score(y, est.init_labels_) > 0.9
+
+
+def test_dvae_default_initial_partition_is_a_mixture_in_the_umap_embedding(blobs):
+    X, y = blobs
+    est = DVAEClusterer(3, pretrain_epochs=20, n_epochs=2, warmup_epochs=1, random_state=0, **TINY)
+    est.fit(X)
+    assert est.init == "umap"
+    assert est.init_restart_scores_.shape == (DVAEClusterer._gmm_n_init,)
+    assert adjusted_rand_score(y, est.init_labels_) > 0.9
+    # The embedding only initialises: prediction stays the classifier on the codes.
+    assert est.transform(X).shape == (len(X), 2)
+    assert not hasattr(est, "manifold_")
+
+
+def test_dvae_umap_init_without_umap_names_the_extra(blobs, monkeypatch):
+    X, _ = blobs
+    monkeypatch.setitem(sys.modules, "umap", None)
+    est = DVAEClusterer(3, pretrain_epochs=1, n_epochs=1, random_state=0, **TINY)
+    with pytest.raises(ImportError, match=r'pip install "deepcluster_sk\[umap\]"'):
+        est.fit(X)
+    assert not hasattr(est, "module_")
+    DVAEClusterer(3, init="kmeans", pretrain_epochs=1, n_epochs=1, random_state=0, **TINY).fit(X)
+
+
+def test_anchored_terms_weight_the_components_by_the_pseudo_labels(blobs):
+    X, _ = blobs
+    est = DVAEClusterer(3, init="kmeans", pretrain_epochs=2, n_epochs=1, random_state=0, **TINY)
+    est.fit(X)
+    module, prior = est.module_, est.module_.prior
+    xb = torch.from_numpy(X[:6])
+    labels = torch.tensor([0, 1, 2, 2, 1, 0])
+    with torch.no_grad():
+        mu, logvar = module.encode_full(xb)
+        eps = torch.zeros_like(mu)
+        _, l_z, l_c, log_gamma = est._neg_elbo_terms(xb, mu, logvar, eps, labels=labels)
+        _, free_l_z, _, _ = est._neg_elbo_terms(xb, mu, logvar, eps)
+        kl = component_kl(mu, logvar, prior.mu_c, prior.logvar())
+    s = DVAEClusterer._anchor_smoothing
+    weights = torch.full((6, 3), s / 3).scatter_(1, labels[:, None], 1 - s + s / 3)
+    torch.testing.assert_close(l_z, (weights * kl).sum(1))
+    torch.testing.assert_close(l_c, (weights * (weights.log() - prior.log_pi())).sum(1))
+    # Unanchored, the classifier's probabilities weight the components.
+    torch.testing.assert_close(free_l_z, (log_gamma.exp() * kl).sum(1))
+
+
+def test_dvae_stops_once_the_labels_settle(blobs):
+    X, _ = blobs
+
+    class ShortAnchor(DVAEClusterer):
+        _anchor_epochs = 2
+
+    params = {"pretrain_epochs": 10, "n_epochs": 100, "warmup_epochs": 2, "random_state": 0}
+    est = ShortAnchor(3, **params, **TINY).fit(X)
+    train = [r for r in est.history_ if r["phase"] == "train"]
+    assert len(train) < 100
+    assert train[-1]["label_change"] < est.tol
+    checks = [r["epoch"] for r in train if "label_change" in r]
+    assert checks[0] == 2 + ShortAnchor._tol_interval - 1
+    assert np.diff(checks).tolist() == [ShortAnchor._tol_interval] * (len(checks) - 1)
+    full = ShortAnchor(3, tol=0.0, **params, **TINY).fit(X)
+    assert sum(r["phase"] == "train" for r in full.history_) == 100
 
 
 # ------------------------------------------------------------ collapse guard

@@ -77,6 +77,34 @@ def test_step_schedule_and_floor():
     assert config.lr_at(1000) == pytest.approx(2e-4)
     _, hist = _fit(n_epochs=12, lr_decay_step=5, lr_decay_gamma=0.5)
     assert [r["lr"] for r in hist][::5] == pytest.approx([0.05, 0.025, 0.0125])
+    # The floor never raises a rate the user set below it.
+    low = FitConfig(n_epochs=1, batch_size=1, lr=5e-5, lr_decay_step=10, lr_min=2e-4)
+    assert low.lr_at(0) == pytest.approx(5e-5)
+    assert low.lr_at(50, base_lr=1e-5) == pytest.approx(1e-5)
+
+
+def test_linear_warmup_ramps_the_rate_per_step(monkeypatch):
+    # 300 rows in batches of 100: three steps an epoch; the record holds the last step's rate.
+    X, y = _toy()
+    model = torch.nn.Linear(5, 1)
+
+    def loss_fn(batch, epoch):
+        xb, yb = batch
+        return torch.nn.functional.mse_loss(model(xb), yb), {}
+
+    step_lrs = []
+    original = torch.optim.Adam.step
+
+    def spy(self, *args, **kwargs):
+        step_lrs.append(self.param_groups[0]["lr"])
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.Adam, "step", spy)
+    config = FitConfig(n_epochs=3, batch_size=100, lr=0.01, warmup_steps=5)
+    hist = run_training(model, loss_fn, (X, y), config, generator=make_generator(0))
+    assert step_lrs == pytest.approx([0.002, 0.004, 0.006, 0.008] + [0.01] * 5)
+    seen = [r["lr"] for r in hist]
+    assert seen == pytest.approx([0.006, 0.01, 0.01])
 
 
 def test_early_stopping_on_tolerance():

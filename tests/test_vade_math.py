@@ -414,6 +414,33 @@ def test_module_shapes_and_log_pi():
     torch.testing.assert_close(module.prior.log_pi().exp().sum(), torch.tensor(1.0))
 
 
+def test_rescaled_latent_keeps_every_reconstruction():
+    module = _vae(7, 3, (8,), 2)
+    x = torch.rand(5, 7)
+    with torch.no_grad():
+        module.logvar_head.bias.fill_(-1.0)
+        before_out, before_code = module(x), module.encode(x)
+        before_mu, before_logvar = module.encode_full(x)
+        module.rescale_latent(7.0)
+        torch.testing.assert_close(module(x), before_out)
+        torch.testing.assert_close(module.encode(x), 7.0 * before_code)
+        mu, logvar = module.encode_full(x)
+    torch.testing.assert_close(mu, 7.0 * before_mu)
+    torch.testing.assert_close(logvar, before_logvar)
+    assert "latent_scale" in module.state_dict()
+
+
+def test_module_pickled_before_the_latent_scale_loads_with_unit_scale():
+    import pickle
+
+    module = _vae(7, 3, (8,), 2)
+    del module._buffers["latent_scale"]  # the state of a module from an older version
+    restored = pickle.loads(pickle.dumps(module))
+    assert float(restored.latent_scale) == 1.0
+    x = torch.rand(4, 7)
+    torch.testing.assert_close(restored(x), restored.decode(restored.encode(x)))
+
+
 # --------------------------------------------------------------------------------------------------
 # 9. Schedules (spec §6.10)
 # --------------------------------------------------------------------------------------------------

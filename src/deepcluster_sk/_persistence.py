@@ -621,6 +621,9 @@ def _rebuild_module(
     with seeded_torch(0):  # the initial weights are overwritten; keep the user's RNG intact
         module = estimator._build_module(dummy)
     weights = reader.read_weights(str(entry["file"]))
+    if "latent_scale" in module.state_dict() and "latent_scale" not in weights:
+        # Saved before the DVAE's codes were rescaled after pretraining: unit scale.
+        weights["latent_scale"] = torch.ones(())
     try:
         # assign=True keeps the saved tensors (and their memory format) as the parameters.
         module.load_state_dict(weights, strict=True, assign=True)

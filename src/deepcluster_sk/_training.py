@@ -62,7 +62,12 @@ class FitConfig:
     lr_decay_gamma : float, default=1.0
         Decay factor of the step schedule.
     lr_min : float, default=0.0
-        Floor of the scheduled learning rate.
+        Floor of the scheduled learning rate (a smaller initial rate is never raised).
+    warmup_steps : int, default=0
+        Linear learning-rate warm-up: optimizer step ``t`` (counted from 0 in each call)
+        uses ``(t + 1) / warmup_steps`` times the scheduled rate until ``t`` reaches
+        ``warmup_steps``. Adam's first steps move every weight by about the full rate
+        whatever its gradient's size; the warm-up keeps them small.
     tol : float or None, default=None
         Stop when the relative decrease of the epoch loss stays below ``tol`` for
         ``n_iter_no_change`` epochs. None disables early stopping.
@@ -100,6 +105,7 @@ class FitConfig:
     lr_decay_step: int | None = None
     lr_decay_gamma: float = 1.0
     lr_min: float = 0.0
+    warmup_steps: int = 0
     tol: float | None = None
     n_iter_no_change: int = 5
     drop_last: bool = False
@@ -113,7 +119,8 @@ class FitConfig:
         lr0 = self.lr if base_lr is None else base_lr
         if self.lr_decay_step:
             lr0 = lr0 * self.lr_decay_gamma ** (epoch // self.lr_decay_step)
-        return max(lr0, self.lr_min)
+        start = self.lr if base_lr is None else base_lr
+        return max(lr0, min(self.lr_min, start))
 
 
 def make_optimizer(
@@ -244,6 +251,7 @@ def run_training(
     # Divergence guard: |loss| of the phase's first batch, and the largest |loss| per epoch.
     first: torch.Tensor | None = None
     reference = None
+    step = 0  # optimizer steps taken, for the warm-up
 
     module.train()
     try:
@@ -258,7 +266,12 @@ def run_training(
             peak = torch.zeros((), device=device)
             term_sums: dict[str, torch.Tensor] = {}
             seen = 0
+            scheduled = [group["lr"] for group in optimizer.param_groups]
             for b in range(n_batches):
+                if step < config.warmup_steps:
+                    step += 1
+                    for group, lr in zip(optimizer.param_groups, scheduled, strict=True):
+                        group["lr"] = lr * step / config.warmup_steps
                 idx = perm[b * batch_size : (b + 1) * batch_size]
                 batch = tuple(t.index_select(0, idx) for t in tensors)
                 loss, terms = loss_fn(batch, epoch)

@@ -211,6 +211,36 @@ class GMMPriorVAE(Autoencoder):
         self.classifier = classifier
         self.prior = prior
         self.n_clusters = int(prior.mu_c.shape[0])
+        # Codes are ``latent_scale`` times the mean head's output, and the decoder reads
+        # ``z / latent_scale``: the estimator sets it after pretraining so that the codes
+        # have unit variance whatever scale pretraining left them at (see rescale_latent).
+        self.register_buffer("latent_scale", torch.ones(()))
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        # Modules pickled before the latent scale existed had unit scale.
+        if "latent_scale" not in self._buffers:
+            self.register_buffer("latent_scale", torch.ones(()))
+
+    def rescale_latent(self, factor: float) -> None:
+        """Multiply the codes by ``factor`` without changing any reconstruction.
+
+        Parameters
+        ----------
+        factor : float
+            Positive; the decoder divides its input by the same factor, so
+            ``decode(encode(x))`` is unchanged.
+        """
+        with torch.no_grad():
+            self.latent_scale.mul_(float(factor))
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Map flattened rows to codes (the posterior means), float32."""
+        return super().encode(x) * self.latent_scale
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Map codes to pre-activation flattened rows (logits or means), float32."""
+        return super().decode(z / self.latent_scale)
 
     def encode_full(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Compute the posterior mean and log-variance of flattened rows.
@@ -230,7 +260,7 @@ class GMMPriorVAE(Autoencoder):
         with self.autocast(x):
             h = self.features(x)
             mu, logvar = self.head(h), self.logvar_head(h)
-        return mu.float(), logvar.float().clamp(*LOGVAR_CLAMP)
+        return mu.float() * self.latent_scale, logvar.float().clamp(*LOGVAR_CLAMP)
 
     def prior_parameters(self) -> list[nn.Parameter]:
         """List the mixture prior's parameters.
