@@ -15,6 +15,7 @@ import os
 import platform
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -345,8 +346,12 @@ def run_benchmark(
         torch.cuda.reset_peak_memory_stats(resolved)
 
     t0 = time.perf_counter()
-    labels = est.fit_predict(X)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        labels = est.fit_predict(X)
     fit_seconds = time.perf_counter() - t0
+    for w in caught:  # still shown, and recorded below
+        warnings.showwarning(w.message, w.category, w.filename, w.lineno)
 
     history = list(getattr(est, "history_", []))
     epoch_seconds = [r["seconds"] for r in history if "seconds" in r]
@@ -374,6 +379,12 @@ def run_benchmark(
         "params": est.get_params(),
         "precision": getattr(est, "_precision", None),
         "metrics": metrics,
+        # Cluster sizes of the training partition (an empty cluster shows as 0) and the
+        # warnings the fit raised (a ClusterCollapseWarning names a collapse).
+        "cluster_sizes": np.bincount(
+            labels, minlength=int(getattr(est, "n_clusters", 0) or 0)
+        ).tolist(),
+        "fit_warnings": sorted({f"{w.category.__name__}: {w.message}" for w in caught}),
         "fit_seconds": round(fit_seconds, 3),
         "train_seconds": round(train_seconds, 3),
         "n_epochs_run": len(epoch_seconds),

@@ -435,3 +435,22 @@ def test_other_sklearn_version_warns(fitted):
 def test_public_names():
     assert deepcluster_sk.save is save and deepcluster_sk.load is load
     assert {"save", "load"} <= set(deepcluster_sk.__all__)
+
+
+def test_dvae_file_from_before_the_latent_scale_loads_with_unit_scale(fitted, monkeypatch):
+    from deepcluster_sk import _persistence
+
+    est = fitted["DVAEClusterer"]
+    assert est.latent_scale_ != 1.0
+    buffer = io.BytesIO()
+    save(est, buffer)
+    original = _persistence._Reader.read_weights
+
+    def without_scale(self, name):
+        weights = original(self, name)
+        weights.pop("latent_scale", None)  # what a file written before the buffer holds
+        return weights
+
+    monkeypatch.setattr(_persistence._Reader, "read_weights", without_scale)
+    loaded = load(io.BytesIO(buffer.getvalue()))
+    assert float(loaded.module_.latent_scale) == 1.0

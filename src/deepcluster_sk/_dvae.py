@@ -26,7 +26,7 @@ from ._base import BaseDeepClusterer, best_of_restarts, check_partition
 from ._manifold import fit_umap_embedding
 from ._networks import build_vae
 from ._partitions import spectral_labels
-from ._utils import as_tensor, draw_seed, make_generator
+from ._utils import as_tensor, draw_seed, make_generator, resolve_batch_size
 from .metrics import similarity_bandwidth, wasserstein_similarity_loss
 from .nn import (
     GMMPriorVAE,
@@ -92,8 +92,10 @@ class DVAEClusterer(BaseDeepClusterer):
     likelihood : {"auto", "bernoulli", "gaussian"}, default="auto"
         Decoder likelihood; ``"auto"`` is Bernoulli when X lies in [0, 1]. The Gaussian has
         the fixed variance ``_gaussian_variance = 0.5``.
-    pretrain_epochs : int, default=100
-        Epochs of autoencoder pretraining.
+    pretrain_epochs : int, default=50
+        Epochs of autoencoder pretraining: AEGMM's training recipe (50 epochs, Adam at
+        1e-3, its ``batch_size="auto"``), on whose codes AEGMM's UMAP head was measured;
+        :meth:`paper` keeps the paper's 100.
     init : {"umap", "spectral", "gmm", "kmeans"}, default="umap"
         Partition of the pretrained codes that initialises the prior and the classifier.
         Joint training keeps the partition it starts from (the anchored epochs, above),
@@ -129,8 +131,9 @@ class DVAEClusterer(BaseDeepClusterer):
     tol : float, default=1e-3
         After the warm-up, joint training stops early once fewer than this fraction of the
         training samples changed cluster over the last ``_tol_interval = 5`` epochs
-        (``n_epochs`` is then a maximum); the number of epochs run is ``n_iter_``-visible
-        in ``history_``. ``0`` runs all ``n_epochs``.
+        (``n_epochs`` is then a maximum; ``history_`` holds the epochs run and, at each
+        check, the share that changed as ``label_change``). ``0`` runs all ``n_epochs``,
+        as the paper does.
     precision : {"auto", "float32", "bfloat16"}, default="auto"
         Precision of the network's matrix products and convolutions during training
         (``torch.autocast``). ``"auto"`` is bfloat16 on a CUDA GPU that supports it and on
@@ -198,7 +201,9 @@ class DVAEClusterer(BaseDeepClusterer):
     -----
     Settings that the measurements so far showed make no difference, or that reproduce the
     paper exactly, are private class attributes; a subclass may override them (the
-    benchmarks do): ``_pretrain_lr = 1e-3``, ``_pretrain_batch_size = 256``,
+    benchmarks do): ``_pretrain_lr = 1e-3``, ``_pretrain_batch_size = "auto"`` (256, or
+    smaller on small data sets so that an epoch has at least 10 steps: AEGMM's
+    ``batch_size="auto"``),
     ``_kmeans_n_init = 20``, ``_gmm_n_init = 10``, ``_init_n_neighbors = 10``,
     ``_classifier_init = "voronoi"``
     (the classifier starts as the nearest-centre rule of the initial partition; ``"random"``
@@ -247,7 +252,7 @@ class DVAEClusterer(BaseDeepClusterer):
     }
 
     _pretrain_lr: float = 1e-3
-    _pretrain_batch_size: int = 256
+    _pretrain_batch_size: int | str = "auto"
     _kmeans_n_init: int = 20
     _gmm_n_init: int = 10
     _init_n_neighbors: int = 10
@@ -283,7 +288,7 @@ class DVAEClusterer(BaseDeepClusterer):
         latent_dim: int = 10,
         input_shape: Sequence[int] | str | None = None,
         likelihood: str = "auto",
-        pretrain_epochs: int = 100,
+        pretrain_epochs: int = 50,
         init: str = "umap",
         n_epochs: int = 300,
         batch_size: int = 300,
@@ -389,7 +394,7 @@ class DVAEClusterer(BaseDeepClusterer):
             rng,
             self._fit_config(
                 n_epochs=self.pretrain_epochs,
-                batch_size=self._pretrain_batch_size,
+                batch_size=resolve_batch_size(self._pretrain_batch_size, X.shape[0]),
                 lr=self._pretrain_lr,
                 phase="pretrain",
                 hint="_pretrain_lr",
@@ -580,7 +585,7 @@ class DVAEClusterer(BaseDeepClusterer):
                 (mu_all, y_all),
                 self._fit_config(
                     n_epochs=self._classifier_epochs,
-                    batch_size=self._pretrain_batch_size,
+                    batch_size=resolve_batch_size(self._pretrain_batch_size, X.shape[0]),
                     lr=self._classifier_lr,
                     phase="classifier",
                     hint="_classifier_lr",

@@ -280,7 +280,10 @@ def import_optional(module: str, *, extra: str, feature: str) -> Any:
         When the module is not installed.
     """
     try:
-        return importlib.import_module(module)
+        with warnings.catch_warnings():
+            # umap-learn announces that its optional TensorFlow part is unavailable.
+            warnings.simplefilter("ignore", ImportWarning)
+            return importlib.import_module(module)
     except ImportError as exc:
         raise ImportError(
             f"{feature} needs the optional package {module!r}, which is not installed. "
