@@ -270,7 +270,7 @@ def test_history_phases_and_terms(dvae):
     labels = {ax.get_title(): [ln.get_label() for ln in ax.get_lines()] for ax in fig.axes}
     assert labels["pretrain"] == ["loss"]
     assert labels["classifier"] == ["loss"]
-    assert labels["train"] == ["loss", "rec", "kl_z", "kl_c", "sim"]
+    assert labels["train"] == ["loss", "rec", "kl_z", "kl_c", "anchor", "sim"]
 
     fig = plot_history(dvae, terms=["loss"])
     assert sum(len(ax.get_lines()) for ax in fig.axes) == 1 * len(phases)

@@ -173,6 +173,7 @@ DV_DIGITS_NOW = DV_DIGITS + "_defaults"
 DV_DIGITS_P100 = DV_DIGITS + "_pretrain100"
 DV_DIGITS_SWEEP = DV_DIGITS + "_sweep"
 DV_USPS_NOW = "DVAEClusterer_usps_n9298_seed{}_defaults"
+DV10_NOW = "DVAEClusterer_mnist-test_n10000_seed{}_defaults"
 #: The ten digits seeds with the defaults: 0-2 (tag "defaults") and 3-9 (tag "sweep").
 DV_DIGITS_TEN = seeds(DV_DIGITS_NOW) + [DV_DIGITS_SWEEP.format(s) for s in range(3, 10)]
 AE10_DEF = "AEGMM_mnist-test_n10000_seed{}_defaults_pre_manifold"
@@ -437,6 +438,16 @@ QUOTES: list[Quote] = [
         defaults=True,
     ),
     Q(DVAE_RST, "keeps that start (ACC 0.952 on USPS", run(AE_USPS_NOW.format(0))),
+    Q(
+        DVAE_RST,
+        "On the 10,000 MNIST test images, seed 0 reached ACC 0.888 (NMI 0.818) from a start of "
+        "0.910",
+        run(DV10_NOW.format(0)),
+        run(DV10_NOW.format(0), "nmi"),
+        run(DV10_NOW.format(0), "init_acc"),
+        context="With the defaults, on scikit-learn's digits",
+        defaults=True,
+    ),
     Q(
         DVAE_RST,
         "Ten seeds (0-9) ranged from ACC 0.877 to 0.927 (mean 0.901)",

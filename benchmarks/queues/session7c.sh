@@ -3,6 +3,8 @@
 # DVAE's digits seeds 0-9 again, then the DVAE on USPS and on the MNIST test split; the test
 # suite; the tabular comparison; then the DVAE fitted on MNIST's 60k training images and
 # scored on the 10k test images (issue 14's generalisation row).
+# Stopped by hand after the first MNIST-test seed (its runs took 15-20 min each on the
+# shared CPU); the test suite and benchmarks/tabular.py were then run directly.
 cd "$(dirname "$0")/../.."
 R="python benchmarks/run.py"
 D="--data ../shared/data"
