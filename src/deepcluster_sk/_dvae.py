@@ -516,11 +516,12 @@ class DVAEClusterer(BaseDeepClusterer):
     def _initialise_from_partition(self, X: torch.Tensor, rng: np.random.RandomState) -> None:
         module: GMMPriorVAE = self.module_
         Z = self._latent(X)
-        # Pretraining leaves the codes at an arbitrary scale (0.1 after two epochs on
-        # standardised blobs, tens on images). Adam moves every weight by about ``lr`` a
-        # step whatever that scale, so on small codes one step crossed the prior's tiny
-        # variances and the KL term exploded (x200 in one step, merging two of three blobs).
-        # Unit-variance codes make ``lr`` mean the same on every data set.
+        # Pretraining leaves the codes at an arbitrary scale (a standard deviation of
+        # 0.05-0.3 after two epochs on standardised blobs, tens on images). Unit-variance
+        # codes give the prior's variances, the posterior's starting variance and ``lr``
+        # the same meaning on every data set. On their own they did not stop Adam's first
+        # full-rate steps from crossing the prior's variances on 50 blobs (the KL term grew
+        # about 180 times in one step); the learning-rate warm-up does.
         spread = float(np.sqrt(Z.var(axis=0).mean()))
         if np.isfinite(spread) and spread > 0.0:
             module.rescale_latent(1.0 / spread)
