@@ -170,12 +170,14 @@ class DVAEClusterer(BaseDeepClusterer):
         Cluster of each training sample.
     history_ : list of dict
         Per-epoch records of every phase (``phase`` is ``"pretrain"``, ``"classifier"`` or
-        ``"train"``) with the loss terms ``rec``, ``kl_z``, ``kl_c``, ``sim``, the
-        classifier/mixture ``agreement``, ``beta`` and ``lr``. Joint-training records also
-        hold ``min_pi`` and ``sim_grad_ratio``: the norm of the gradient of
+        ``"train"``) with the loss terms ``rec``, ``kl_z``, ``kl_c``, ``anchor`` (the
+        classifier's cross-entropy on the pseudo-labels in the anchored epochs, else 0),
+        ``sim``, the classifier/mixture ``agreement``, ``beta`` and ``lr``. Joint-training
+        records also hold ``min_pi`` and ``sim_grad_ratio``: the norm of the gradient of
         ``beta * L_sim`` on the posterior means over that of the negative ELBO, on the
         epoch's first batch (0 while beta is 0); values far below 1 mean the similarity
-        loss barely steers training.
+        loss barely steers training. The records of the epochs that check ``tol`` hold
+        ``label_change``, the share of training labels changed since the last check.
     phase_seconds_ : dict
         Wall time of ``pretrain``, ``init`` (initial partition and classifier) and ``train``.
     init_labels_ : ndarray of shape (n_samples,)
