@@ -235,11 +235,34 @@ class GMMPriorVAE(Autoencoder):
             self.latent_scale.mul_(float(factor))
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """Map flattened rows to codes (the posterior means), float32."""
+        """Map flattened rows to codes (the posterior means).
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n, d)
+            Flattened rows.
+
+        Returns
+        -------
+        torch.Tensor of shape (n, latent_dim)
+            The codes, float32, times ``latent_scale``.
+        """
         return super().encode(x) * self.latent_scale
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Map codes to pre-activation flattened rows (logits or means), float32."""
+        """Map codes to pre-activation flattened rows.
+
+        Parameters
+        ----------
+        z : torch.Tensor of shape (n, latent_dim)
+            Codes, as :meth:`encode` returns them.
+
+        Returns
+        -------
+        torch.Tensor of shape (n, d)
+            Logits (Bernoulli) or means (Gaussian), float32; the decoder reads
+            ``z / latent_scale``.
+        """
         return super().decode(z / self.latent_scale)
 
     def encode_full(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
