@@ -32,7 +32,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--eval-dataset", default=None, choices=DATASETS)
     parser.add_argument("--tag", default=None)
     parser.add_argument(
-        "--monitor-every", type=int, default=0,
+        "--monitor-every",
+        type=int,
+        default=0,
         help="log ACC/NMI of predict every N epochs of the joint phase (0: off)",
     )
     parser.add_argument("--out", default=str(Path(__file__).parent / "results"))

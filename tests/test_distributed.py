@@ -136,3 +136,31 @@ def test_ray_search_equals_serial_search(blobs):
     np.testing.assert_array_equal(remote.predict(blobs), serial.predict(blobs))
     # Ray sets OMP_NUM_THREADS to the task's CPUs, so torch starts one thread per task.
     assert threads[0] == 1, threads
+
+
+def test_nothing_touches_cuda_before_fit(monkeypatch):
+    """A search's parent builds, clones and pickles estimators: none of that may ask torch
+    about GPUs (a CUDA context in the parent breaks forked workers). ``device="auto"`` is
+    resolved inside ``fit``, in the process that trains, so it finds that worker's GPU."""
+    import pickle
+
+    import torch
+    from sklearn.base import clone
+
+    calls = []
+
+    def spy(*args, **kwargs):
+        calls.append(args)
+        return False
+
+    monkeypatch.setattr(torch.cuda, "is_available", spy)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: calls.append("count") or 0)
+    for est in (AEGMM(3), ConvAEKMeans(3), DVAEClusterer(3)):
+        pickle.loads(pickle.dumps(clone(est).set_params(latent_dim=4)))
+        est.get_params()
+    assert calls == []
+    assert not torch.cuda.is_initialized()
+    X, _ = make_blobs(60, n_features=4, centers=3, random_state=0)
+    AEGMM(3, hidden_dims=(8,), n_epochs=1, manifold=None, gmm_n_init=1).fit(X)
+    assert calls  # fit resolved device="auto", and found no GPU here
+    assert not torch.cuda.is_initialized()

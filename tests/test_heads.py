@@ -368,3 +368,31 @@ def test_auto_batch_size_gives_small_data_enough_steps():
     assert resolve_batch_size("auto", 1797) == 128
     assert resolve_batch_size("auto", 178) == 32
     assert resolve_batch_size(64, 10) == 64
+
+
+@pytest.mark.parametrize("Estimator", [AEGMM, ConvAEKMeans])
+def test_large_data_fit_the_head_on_a_subset_and_label_every_row(blobs, Estimator, monkeypatch):
+    """Above ``_head_max_samples`` rows the head (and manifold) see a random subset; every
+    row is still labelled through the fitted maps, in blocks that do not change results."""
+    X, y = blobs
+    params = {"encoder": "dense"} if Estimator is ConvAEKMeans else {}
+    monkeypatch.setattr(Estimator, "_head_max_samples", 120)
+    monkeypatch.setattr(Estimator, "_head_chunk_rows", 64)
+    est = Estimator(3, n_epochs=20, random_state=0, **TINY, **params).fit(X)
+    assert est.manifold_.codes_.shape[0] == 120  # the manifold saw the subset
+    assert est.labels_.shape == (len(X),)
+    np.testing.assert_array_equal(est.predict(X), est.labels_)
+    assert adjusted_rand_score(y, est.labels_) > 0.9
+    again = Estimator(3, n_epochs=20, random_state=0, **TINY, **params).fit(X)
+    np.testing.assert_array_equal(again.labels_, est.labels_)  # the subset is seeded
+    # Blocks of 64 rows give what one call on all rows gives.
+    monkeypatch.setattr(Estimator, "_head_chunk_rows", 10_000)
+    np.testing.assert_array_equal(est.predict(X), est.labels_)
+    if Estimator is AEGMM:
+        whole = (est.predict_proba(X), est.score_samples(X), est.score(X))
+        monkeypatch.setattr(Estimator, "_head_chunk_rows", 64)
+        np.testing.assert_allclose(est.predict_proba(X), whole[0], rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(est.score_samples(X), whole[1], rtol=1e-12)
+        assert est.score(X) == pytest.approx(whole[2], rel=1e-12)
+        assert est.score(X) == pytest.approx(est.gmm_.score(est.transform(X)), rel=1e-12)
+        assert np.isfinite(est.bic(X)) and np.isfinite(est.aic(X))

@@ -31,10 +31,28 @@ def _small(name, **kw):
         params = {"hidden_dims": (32,), "latent_dim": 3, "n_epochs": 15, "batch_size": 32}
         return AEGMM(3, **{**params, **FAST, **kw})
     if name == "ConvAEKMeans":
-        return ConvAEKMeans(3, channels=(8,), input_shape="1d", likelihood="gaussian",
-                            n_components=3, n_epochs=5, batch_size=32, **FAST, **kw)
-    return DVAEClusterer(3, hidden_dims=(32,), latent_dim=3, pretrain_epochs=15, n_epochs=5,
-                         warmup_epochs=2, batch_size=32, **FAST, **kw)
+        return ConvAEKMeans(
+            3,
+            channels=(8,),
+            input_shape="1d",
+            likelihood="gaussian",
+            n_components=3,
+            n_epochs=5,
+            batch_size=32,
+            **FAST,
+            **kw,
+        )
+    return DVAEClusterer(
+        3,
+        hidden_dims=(32,),
+        latent_dim=3,
+        pretrain_epochs=15,
+        n_epochs=5,
+        warmup_epochs=2,
+        batch_size=32,
+        **FAST,
+        **kw,
+    )
 
 
 NAMES = [name for name, _ in all_estimators()]

@@ -499,7 +499,7 @@ QUOTES: list[Quote] = [
     ),
     Q(
         DVAE_RST,
-        "yet with β = 0 (``init=\"spectral\"``, ``tol=0.0``) the three seeds ended at the same "
+        'yet with β = 0 (``init="spectral"``, ``tol=0.0``) the three seeds ended at the same '
         "ACC, 0.855, 0.770 and 0.753",
         *[run(s) for s in seeds(DV_DIGITS_BETA0)],
         context=PRE_ANCHOR,

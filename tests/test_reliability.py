@@ -137,7 +137,9 @@ def test_aegmm_score_is_finite_or_raises_a_clear_error(X):
 
 # ------------------------------------------------------------------------ 8-bit input
 def test_integer_0_255_input_warns_under_auto_likelihood():
-    X8 = (load_digits().data[:120] * 15).astype(np.uint8)  # integers in [0, 240]
+    # Integers in [0, 240] held as floats (uint8 arrays are read as intensities / 255
+    # instead: test_uint8_images_train_as_intensities_divided_by_255).
+    X8 = (load_digits().data[:120] * 15).astype(np.float32)
     # Before: likelihood="auto" switched to the Gaussian likelihood without a word.
     with pytest.warns(UserWarning, match="divide X by 255") as record:
         est = aegmm(n_epochs=1, likelihood="auto").fit(X8)
@@ -220,3 +222,75 @@ def test_a_read_only_memmap_is_shared_not_copied(tmp_path):
         tensor = as_tensor(X, torch.device("cpu"))
     assert tensor.data_ptr() == X.ctypes.data
     np.testing.assert_array_equal(tensor.numpy(), X)
+
+
+def test_a_uint8_memmap_is_shared_and_scaled_one_batch_at_a_time(tmp_path):
+    from deepcluster_sk._utils import as_tensor, rows_as_float
+
+    path = tmp_path / "X.npy"
+    np.save(path, np.random.RandomState(0).randint(0, 256, (500, 8)).astype(np.uint8))
+    X = np.load(path, mmap_mode="r")
+    tensor = as_tensor(X, torch.device("cpu"))
+    assert tensor.dtype == torch.uint8 and tensor.data_ptr() == X.ctypes.data
+    rows = rows_as_float(tensor[:5], torch.device("cpu"))
+    assert rows.dtype == torch.float32
+    np.testing.assert_array_equal(rows.numpy(), X[:5].astype(np.float32) / np.float32(255))
+    labels = torch.arange(5)
+    assert rows_as_float(labels, torch.device("cpu")).dtype == torch.int64  # labels unscaled
+
+
+@pytest.mark.parametrize("Estimator", [AEGMM, DVAEClusterer])
+def test_uint8_images_train_as_intensities_divided_by_255(Estimator):
+    """uint8 input is read as 8-bit intensities: the same fit as float32 X / 255, with no
+    float copy of X, the Bernoulli likelihood and no 8-bit warning."""
+    digits = load_digits()
+    X8 = np.round(digits.data[:300] * 255 / 16).astype(np.uint8)
+    Xf = X8.astype(np.float32) / np.float32(255)
+    small = {"hidden_dims": (32,), "latent_dim": 4, "random_state": 0}
+    if Estimator is AEGMM:
+        small.update(n_epochs=3, manifold=None, gmm_n_init=2)
+    else:
+        small.update(pretrain_epochs=2, n_epochs=2, encoder="dense", decoder="dense")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        a = Estimator(10, **small).fit(X8)
+    b = Estimator(10, **small).fit(Xf)
+    assert a.likelihood_ == b.likelihood_
+    if Estimator is DVAEClusterer:  # likelihood="auto" sees intensities in [0, 1]
+        assert a.likelihood_ == "bernoulli"
+    assert [r["loss"] for r in a.history_] == [r["loss"] for r in b.history_]
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    np.testing.assert_array_equal(a.transform(X8[:50]), b.transform(Xf[:50]))
+    np.testing.assert_array_equal(a.predict(X8), b.predict(Xf))
+
+
+def test_data_stay_in_host_memory_when_they_do_not_fit_on_the_gpu(monkeypatch):
+    from deepcluster_sk import _utils
+
+    cpu, gpu = torch.device("cpu"), torch.device("cuda", 0)
+    assert _utils.data_device(10**12, cpu) == cpu  # the CPU shares the caller's array
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (8 * 2**30, 16 * 2**30))
+    assert _utils.data_device(3 * 2**30, gpu) == gpu  # 3 GiB of 8 GiB free: copied once
+    assert _utils.data_device(5 * 2**30, gpu) == cpu  # over half the free memory: batches
+
+
+def test_training_moves_host_batches_to_the_training_device():
+    """``device`` separates where rows are gathered from where the module trains."""
+    X = torch.as_tensor(np.random.RandomState(0).randint(0, 256, (64, 4)).astype(np.uint8))
+    module = torch.nn.Linear(4, 1)
+    seen = []
+
+    def loss_fn(batch, epoch):
+        (xb,) = batch
+        seen.append((xb.dtype, xb.device, float(xb.max())))
+        return module(xb).pow(2).mean(), {}
+
+    config = FitConfig(n_epochs=1, batch_size=16, lr=1e-3)
+    run_training(
+        module, loss_fn, X, config, generator=make_generator(0), device=torch.device("cpu")
+    )
+    assert len(seen) == 4
+    assert all(
+        dtype == torch.float32 and device.type == "cpu" and top <= 1.0
+        for dtype, device, top in seen
+    )

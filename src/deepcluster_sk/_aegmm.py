@@ -130,6 +130,12 @@ class AEGMM(AutoencoderClusterer):
     EM runs at most ``_gmm_max_iter = 100`` iterations (the paper's), a private class
     attribute; optimizer settings are private class attributes of the base class.
 
+    On more than 100,000 rows the manifold and the mixture are fitted on a random
+    100,000 of them (drawn from ``random_state``), and every row, ``labels_`` included,
+    is then placed through the fitted maps, in blocks. EM with ten restarts on a million
+    codes would cost hours and about a gigabyte of temporaries; below that size (MNIST's
+    70,000 images) every row is used.
+
     References
     ----------
     A. R. Bhattarai, "Unsupervised clustering using deep learning" (dense and convolutional
@@ -249,12 +255,12 @@ class AEGMM(AutoencoderClusterer):
         )
 
     def _predict_latent(self, Z: np.ndarray) -> np.ndarray:
-        return self.gmm_.predict(Z)
+        return self._by_chunks(self.gmm_.predict, Z)
 
     def _head_call(self, method: str, X: Any) -> Any:
-        """Validate ``X``, encode it and call ``gmm_.<method>`` on the codes."""
-        Z = self._checked_latent(X)
-        return getattr(self.gmm_, method)(Z)
+        """Validate ``X``, encode it and call the row-wise ``gmm_.<method>`` on the codes."""
+        Z = self._checked_latent(X)  # first: raises NotFittedError before gmm_ is read
+        return self._by_chunks(getattr(self.gmm_, method), Z)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Posterior probability of each mixture component.
@@ -311,7 +317,7 @@ class AEGMM(AutoencoderClusterer):
         score : float
             Mean log-likelihood of the codes of ``X`` under the mixture.
         """
-        return float(self._head_call("score", X))
+        return float(self._head_call("score_samples", X).mean())
 
     def bic(self, X: Any) -> float:
         """Bayesian information criterion of the mixture on the codes of ``X`` (lower is better).
@@ -331,7 +337,8 @@ class AEGMM(AutoencoderClusterer):
             Bayesian information criterion of the mixture on the codes of ``X``; lower is
             better.
         """
-        return float(self._head_call("bic", X))
+        Z = self._checked_latent(X)
+        return float(self.gmm_.bic(Z))
 
     def aic(self, X: Any) -> float:
         """Akaike information criterion of the mixture on the codes of ``X`` (lower is better).
@@ -351,4 +358,5 @@ class AEGMM(AutoencoderClusterer):
             Akaike information criterion of the mixture on the codes of ``X``; lower is
             better.
         """
-        return float(self._head_call("aic", X))
+        Z = self._checked_latent(X)
+        return float(self.gmm_.aic(Z))

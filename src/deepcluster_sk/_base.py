@@ -33,12 +33,14 @@ from ._networks import NETWORK_NAMES, build_autoencoder
 from ._training import FitConfig, run_training
 from ._utils import (
     as_tensor,
+    data_device,
     draw_seed,
     inference_device,
     make_generator,
     resolve_batch_size,
     resolve_device,
     resolve_precision,
+    rows_as_float,
     seeded_torch,
 )
 from ._version import __version__
@@ -205,6 +207,13 @@ class BaseDeepClusterer(
     _tol: float | None = None
     #: Fixed variance of the Gaussian likelihood's per-sample NLL (VAE losses).
     _gaussian_variance: float = 0.5
+    #: Rows the head (and a manifold step) is fitted on. Above this, a random subset of
+    #: this size (drawn from ``random_state``) fits them and every row is then labelled
+    #: through the fitted map: EM with restarts on a million codes would cost hours and
+    #: a gigabyte of temporaries for a partition that 100,000 rows already determine.
+    _head_max_samples: int = 100_000
+    #: Rows per call when a fitted head labels or scores codes (bounds its temporaries).
+    _head_chunk_rows: int = 65_536
     #: What the collapse warning suggests changing.
     _collapse_hint: str = (
         "Train longer (n_epochs), lower lr, check the scaling of X, or lower n_clusters."
@@ -264,14 +273,16 @@ class BaseDeepClusterer(
             self,
             X,
             reset=reset,
-            dtype=np.float32,
+            # uint8 stays uint8 (8-bit images, scaled batch by batch): no float copy.
+            dtype=[np.float32, np.uint8],
             ensure_min_samples=2 if reset else 1,
             order="C",
         )
 
     def _check_input(self, X: np.ndarray) -> None:
         """Resolve ``likelihood`` into ``likelihood_`` and check the value range it needs."""
-        in_unit = bool(X.min() >= 0.0 and X.max() <= 1.0)
+        # uint8 rows are 8-bit intensities, divided by 255 as they are used.
+        in_unit = X.dtype == np.uint8 or bool(X.min() >= 0.0 and X.max() <= 1.0)
         if self.likelihood == "bernoulli" and not in_unit:
             raise ValueError(
                 f"{type(self).__name__} with likelihood='bernoulli' needs X in [0, 1], but X "
@@ -374,6 +385,7 @@ class BaseDeepClusterer(
             generator=make_generator(draw_seed(rng)),
             verbose=self.verbose,
             on_epoch_end=on_epoch_end,
+            device=self._device,
             **kwargs,
         )
         self.history_.extend(records)
@@ -413,7 +425,11 @@ class BaseDeepClusterer(
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Training data (images flattened row-major).
+            Training data (images flattened row-major). A ``numpy.memmap`` is read in
+            mini-batches, never copied whole. ``uint8`` data are read as 8-bit
+            intensities: each batch is divided by 255 as it is used (the same model as
+            fitting ``X.astype(np.float32) / 255``, at a quarter of the memory); here and
+            in every other method. Other types are converted to float32.
         y : Ignored
             Not used, present for API consistency.
 
@@ -457,7 +473,9 @@ class BaseDeepClusterer(
             self.history_ = []
         self.module_ = module.to(self._device)
         self.input_shape_ = module.input_shape
-        Xt = as_tensor(X, self._device)
+        # On a GPU the rows are copied there when they fit; otherwise (and always on the
+        # CPU) they stay where they are and each mini-batch is gathered from them.
+        Xt = as_tensor(X, data_device(X.nbytes, self._device))
         if self._precision == "bfloat16":
             module.compute_dtype = torch.bfloat16
             # channels_last lets oneDNN/cuDNN pick their fast bfloat16 convolution kernels.
@@ -470,7 +488,12 @@ class BaseDeepClusterer(
             module.compute_dtype = None
             module.channels_last = False
         codes = self._latent(Xt)
-        self._fit_head(self._fit_head_space(codes, rng), rng)
+        head_codes = codes
+        if codes.shape[0] > self._head_max_samples:
+            keep = rng.choice(codes.shape[0], self._head_max_samples, replace=False)
+            head_codes = codes[np.sort(keep)]
+        self._fit_head(self._fit_head_space(head_codes, rng), rng)
+        del head_codes
         # The training rows are labelled through the same map as new rows, so ``labels_``
         # equals ``predict`` on the training data (also under a manifold step).
         self.labels_ = self._predict_latent(self._head_space(codes))
@@ -498,7 +521,9 @@ class BaseDeepClusterer(
             with torch.no_grad():
                 for start in range(0, n, bs):
                     chunk = X[start : start + bs]
-                    xb = chunk.to(device) if torch.is_tensor(chunk) else as_tensor(chunk, device)
+                    if not torch.is_tensor(chunk):
+                        chunk = as_tensor(chunk, torch.device("cpu"))
+                    xb = rows_as_float(chunk, device)
                     rows = xb.shape[0]
                     if rows < bs:
                         # Every block has exactly ``bs`` rows (the last is padded with
@@ -520,6 +545,17 @@ class BaseDeepClusterer(
 
     def _latent(self, X: np.ndarray | torch.Tensor) -> np.ndarray:
         return self._map_batches(self._encode, X)
+
+    def _by_chunks(self, fn: Callable[[np.ndarray], np.ndarray], Z: np.ndarray) -> np.ndarray:
+        """``fn(Z)`` for a row-wise ``fn``, applied to blocks of ``_head_chunk_rows`` rows.
+
+        scikit-learn's mixture and PCA allocate several ``n_samples x n_components``
+        float64 temporaries per call; blocks keep those to a few megabytes on large data.
+        """
+        n, step = Z.shape[0], self._head_chunk_rows
+        if n <= step:
+            return fn(Z)
+        return np.concatenate([fn(Z[i : i + step]) for i in range(0, n, step)])
 
     def _require_finite(self, values: np.ndarray, X: np.ndarray, what: str) -> np.ndarray:
         """Return ``values`` computed from ``X``; raise a ValueError if any is NaN or infinite.

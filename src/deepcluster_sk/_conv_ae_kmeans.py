@@ -132,6 +132,12 @@ class ConvAEKMeans(AutoencoderClusterer):
     AEGMM : Autoencoder and Gaussian mixture, with likelihoods and a BIC.
     DVAEClusterer : A VAE with a mixture prior, trained jointly with the clustering.
 
+    Notes
+    -----
+    On more than 100,000 rows the manifold, the PCA and k-means are fitted on a random
+    100,000 of them (drawn from ``random_state``), and every row, ``labels_`` included,
+    is then placed through the fitted maps, in blocks; below that size every row is used.
+
     References
     ----------
     R. Das, "Deep Autoencoder-Based Feature Learning for Enhanced Unsupervised Clustering
@@ -247,7 +253,8 @@ class ConvAEKMeans(AutoencoderClusterer):
 
     def _predict_latent(self, Z: np.ndarray) -> np.ndarray:
         # int64 like the other estimators (KMeans.predict returns int32).
-        return self.kmeans_.predict(self.pca_.transform(Z)).astype(np.int64)
+        labels = self._by_chunks(lambda B: self.kmeans_.predict(self.pca_.transform(B)), Z)
+        return labels.astype(np.int64)
 
     @property
     def _n_features_out(self) -> int:

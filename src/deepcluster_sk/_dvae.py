@@ -416,7 +416,7 @@ class DVAEClusterer(BaseDeepClusterer):
     def _joint_training(self, X: torch.Tensor, rng: np.random.RandomState) -> None:
         """Phase 3: joint training on the negative ELBO (+ beta * similarity loss)."""
         t0 = time.perf_counter()
-        noise = make_generator(draw_seed(rng), X.device)
+        noise = make_generator(draw_seed(rng), self._device)
         # Epoch -> ||d(beta L_sim)/d mu|| / ||d L_GVAE/d mu||, measured on its first batch.
         grad_ratio: dict[int, float] = {}
         pseudo = torch.as_tensor(self.init_labels_, dtype=torch.long, device=X.device)
@@ -554,7 +554,7 @@ class DVAEClusterer(BaseDeepClusterer):
             self.similarity_bandwidth_ = similarity_bandwidth(Z, random_state=draw_seed(rng))
         else:
             self.similarity_bandwidth_ = float(self.similarity_bandwidth)
-        device = X.device
+        device = self._device
         with torch.no_grad():
             module.prior.mu_c.copy_(torch.as_tensor(centers, dtype=torch.float32))
             module.prior.logvar_c.copy_(torch.as_tensor(np.log(var), dtype=torch.float32))

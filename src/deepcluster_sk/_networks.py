@@ -214,7 +214,8 @@ def _build_decoder(
 
 def _probe(X: np.ndarray) -> torch.Tensor:
     """Two rows of ``X`` for the dry forward passes (a copy: ``X`` may be read-only)."""
-    return torch.tensor(np.asarray(X[:2], dtype=np.float32))
+    rows = np.asarray(X[:2], dtype=np.float32)
+    return torch.tensor(rows / 255 if X.dtype == np.uint8 else rows)
 
 
 def _build_network(

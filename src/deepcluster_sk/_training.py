@@ -20,6 +20,8 @@ from typing import Any
 
 import torch
 
+from ._utils import rows_as_float
+
 __all__ = ["FitConfig", "TrainingDivergedError", "run_training"]
 
 BatchLoss = Callable[[tuple[torch.Tensor, ...], int], tuple[torch.Tensor, dict[str, torch.Tensor]]]
@@ -193,6 +195,7 @@ def run_training(
     verbose: int = 0,
     on_epoch_start: Callable[[int], None] | None = None,
     on_epoch_end: Callable[[int, dict[str, Any]], bool | None] | None = None,
+    device: torch.device | None = None,
 ) -> list[dict[str, float]]:
     """Train ``module`` by mini-batch gradient descent on ``loss_fn``.
 
@@ -205,7 +208,10 @@ def run_training(
         rows of each tensor in ``data`` for the current mini-batch, ``loss`` a scalar tensor
         and ``terms`` a dict of detached scalar tensors recorded in the history.
     data : torch.Tensor or sequence of torch.Tensor
-        Tensors with the same first dimension, already on the training device.
+        Tensors with the same first dimension, all on one device: the training device,
+        or host memory when they do not fit there (each mini-batch is then gathered on
+        the host and moved). uint8 tensors are 8-bit intensities: their batches reach
+        ``loss_fn`` as float32 divided by 255 (:func:`~._utils.rows_as_float`).
     config : FitConfig
         Epochs, batch size, optimizer and schedule.
     generator : torch.Generator
@@ -219,6 +225,8 @@ def run_training(
     on_epoch_start, on_epoch_end : callable, optional
         Hooks called with the epoch index (and, at the end, the epoch's history record,
         which the hook may extend). ``on_epoch_end`` returning True stops training.
+    device : torch.device, optional
+        Where the module trains and the batches go; defaults to the data's device.
 
     Returns
     -------
@@ -235,7 +243,8 @@ def run_training(
     """
     tensors = (data,) if isinstance(data, torch.Tensor) else tuple(data)
     n = int(tensors[0].shape[0])
-    device = tensors[0].device
+    home = tensors[0].device  # where the rows are gathered
+    device = home if device is None else device
     batch_size = min(int(config.batch_size), n)
     # A trailing batch of one sample breaks BatchNorm and carries little signal: drop it.
     drop_last = config.drop_last or (n % batch_size == 1 and n > batch_size)
@@ -261,7 +270,7 @@ def run_training(
                 group["lr"] = config.lr_at(epoch, lr0)
             if on_epoch_start is not None:
                 on_epoch_start(epoch)
-            perm = torch.randperm(n, generator=generator).to(device, non_blocking=True)
+            perm = torch.randperm(n, generator=generator).to(home, non_blocking=True)
             loss_sum = torch.zeros((), device=device)
             peak = torch.zeros((), device=device)
             term_sums: dict[str, torch.Tensor] = {}
@@ -273,7 +282,7 @@ def run_training(
                     for group, lr in zip(optimizer.param_groups, scheduled, strict=True):
                         group["lr"] = lr * step / config.warmup_steps
                 idx = perm[b * batch_size : (b + 1) * batch_size]
-                batch = tuple(t.index_select(0, idx) for t in tensors)
+                batch = tuple(rows_as_float(t.index_select(0, idx), device) for t in tensors)
                 loss, terms = loss_fn(batch, epoch)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()

@@ -15,6 +15,7 @@ import torch
 __all__ = [
     "as_tensor",
     "cpu_has_fast_bfloat16",
+    "data_device",
     "draw_seed",
     "import_optional",
     "make_generator",
@@ -22,6 +23,7 @@ __all__ = [
     "resolve_device",
     "resolve_image_shape",
     "resolve_precision",
+    "rows_as_float",
     "seeded_torch",
 ]
 
@@ -119,19 +121,53 @@ def seeded_torch(seed: int) -> Iterator[None]:
 
 
 def as_tensor(X: np.ndarray, device: torch.device) -> torch.Tensor:
-    """Convert a float32 array to a contiguous tensor on ``device`` (no copy on CPU).
+    """Convert an array to a contiguous tensor on ``device`` (no copy on CPU).
 
+    float32 and uint8 arrays keep their type (uint8 rows are 8-bit intensities, scaled
+    to [0, 1] batch by batch by :func:`rows_as_float`); anything else becomes float32.
     A read-only array (a memmap opened with ``mmap_mode="r"``) is shared, not copied, so
     fitting on a memmap larger than memory reads only the mini-batches it gathers. torch
     warns that it cannot stop writes to such an array; the library never writes to its
     input, so that warning is silenced here.
     """
-    X = np.ascontiguousarray(X, dtype=np.float32)
+    dtype = np.uint8 if X.dtype == np.uint8 else np.float32
+    X = np.ascontiguousarray(X, dtype=dtype)
     if X.flags.writeable:
         return torch.as_tensor(X, device=device)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*not writable", category=UserWarning)
         return torch.as_tensor(X, device=device)
+
+
+def rows_as_float(rows: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """Move a block of rows to ``device`` as float32; uint8 rows are divided by 255.
+
+    uint8 data (8-bit images, e.g. a ``numpy.memmap`` of pixels) travel and are stored
+    at a quarter of float32's size and become intensities in [0, 1] only here, one batch
+    at a time. Rows of any other type are moved unchanged (labels stay integers).
+    """
+    rows = rows.to(device, non_blocking=True)
+    if rows.dtype == torch.uint8:
+        rows = rows.to(torch.float32).div_(255.0)
+    return rows
+
+
+#: Share of the free GPU memory the training data may take when they are placed on it.
+DEVICE_DATA_FRACTION = 0.5
+
+
+def data_device(nbytes: int, device: torch.device) -> torch.device:
+    """Where the training data live: on ``device`` when they fit, else in host memory.
+
+    On the CPU they are always shared with the caller's array (a memmap stays a memmap).
+    On a GPU the data are copied there once when they take at most
+    :data:`DEVICE_DATA_FRACTION` of its free memory, the fast path; otherwise they stay
+    in host memory and each mini-batch is gathered there and moved to the GPU.
+    """
+    if device.type != "cuda":
+        return torch.device("cpu") if device.type == "cpu" else device
+    free, _ = torch.cuda.mem_get_info(device)
+    return device if nbytes <= DEVICE_DATA_FRACTION * free else torch.device("cpu")
 
 
 def resolve_image_shape(
