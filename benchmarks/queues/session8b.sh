@@ -2,6 +2,7 @@
 # Session 8, second queue: the memmap memory figures (issue 17) come before the rest of
 # issue 15's MNIST rows. session8.sh was stopped after its first run (AEGMM mnist seed 0);
 # this waits for that fit to end, then runs one job at a time.
+# Stopped by hand after its uint8 memmap run; session8c.sh goes on.
 cd "$(dirname "$0")/../.."
 while pgrep -f "run.py AEGMM mnist --data" > /dev/null; do sleep 20; done
 D=../shared/data
