@@ -396,3 +396,35 @@ def test_large_data_fit_the_head_on_a_subset_and_label_every_row(blobs, Estimato
         assert est.score(X) == pytest.approx(whole[2], rel=1e-12)
         assert est.score(X) == pytest.approx(est.gmm_.score(est.transform(X)), rel=1e-12)
         assert np.isfinite(est.bic(X)) and np.isfinite(est.aic(X))
+
+
+@pytest.mark.parametrize("init", ["umap", "gmm", "kmeans"])
+def test_dvae_initial_partition_of_large_data_is_fitted_on_a_subset(blobs, init, monkeypatch):
+    if init == "umap":
+        pytest.importorskip("umap")
+    X, y = blobs
+    monkeypatch.setattr(DVAEClusterer, "_head_max_samples", 150)
+    monkeypatch.setattr(DVAEClusterer, "_head_chunk_rows", 64)
+    from deepcluster_sk import _dvae
+
+    fitted_rows = []
+    for name in ("fit_umap_embedding", "GaussianMixture", "KMeans"):
+        original = getattr(_dvae, name)
+
+        def spy(*args, _original=original, _name=name, **kwargs):
+            if _name == "fit_umap_embedding":
+                fitted_rows.append(len(args[0]))
+                return _original(*args, **kwargs)
+            model = _original(*args, **kwargs)
+            fit = model.fit
+            model.fit = lambda Z, *a, **k: fitted_rows.append(len(Z)) or fit(Z, *a, **k)
+            return model
+
+        monkeypatch.setattr(_dvae, name, spy)
+    params = {"pretrain_epochs": 20, "n_epochs": 2, "init": init, "random_state": 0}
+    est = DVAEClusterer(3, **TINY, **params).fit(X)
+    assert fitted_rows and set(fitted_rows) == {150}  # UMAP, EM, k-means saw the subset
+    assert est.init_labels_.shape == (len(X),)
+    assert adjusted_rand_score(y, est.init_labels_) > 0.9  # every row labelled, and well
+    again = DVAEClusterer(3, **TINY, **params).fit(X)
+    np.testing.assert_array_equal(again.init_labels_, est.init_labels_)

@@ -23,7 +23,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseDeepClusterer, best_of_restarts, check_partition
-from ._manifold import fit_umap_embedding
+from ._manifold import NeighbourExtension, fit_umap_embedding
 from ._networks import build_vae
 from ._partitions import spectral_labels
 from ._utils import as_tensor, draw_seed, make_generator, resolve_batch_size
@@ -225,6 +225,10 @@ class DVAEClusterer(BaseDeepClusterer):
     ``_learn_pi = True`` and ``_assign = "classifier"`` (the rule of :meth:`predict_proba`:
     the classifier at the posterior mean; ``"gmm"`` uses the mixture posterior).
 
+    On more than 100,000 rows the initial partition (UMAP and the mixture, or k-means) is
+    fitted on a random 100,000 of the pretrained codes, drawn from ``random_state``, and
+    every code is labelled through it; below that size (all of MNIST) every row is used.
+
     References
     ----------
     He Ma, "Achieving deep clustering through the use of variational autoencoders and
@@ -261,6 +265,9 @@ class DVAEClusterer(BaseDeepClusterer):
     _gmm_n_init: int = 10
     _init_n_neighbors: int = 10
     _umap_n_neighbors: int = 30
+    #: Training codes that place a code outside the fitted subset in the UMAP embedding
+    #: (above ``_head_max_samples`` rows; see NeighbourExtension).
+    _extension_n_neighbors: int = 10
     _umap_min_dist: float = 0.0
     _classifier_init: str = "voronoi"
     _classifier_epochs: int = 30
@@ -484,11 +491,17 @@ class DVAEClusterer(BaseDeepClusterer):
         if self.init == "spectral":
             self.init_restart_scores_ = np.zeros(1)
             return spectral_labels(Z, self.n_clusters, self._init_n_neighbors, draw_seed(rng))
+        # As for the other estimators' heads: above ``_head_max_samples`` rows the
+        # partition is fitted on a random subset and every code is labelled through it.
+        sample = Z
+        if Z.shape[0] > self._head_max_samples:
+            keep = rng.choice(Z.shape[0], self._head_max_samples, replace=False)
+            sample = Z[np.sort(keep)]
         if self.init in ("gmm", "umap"):
-            space, covariance = Z, "diag"
+            space, covariance, place = sample, "diag", None
             if self.init == "umap":
                 space = fit_umap_embedding(
-                    Z,
+                    sample,
                     self.n_clusters,
                     self._umap_n_neighbors,
                     self._umap_min_dist,
@@ -496,6 +509,8 @@ class DVAEClusterer(BaseDeepClusterer):
                     verbose=self.verbose > 1,
                 )
                 covariance = "full"
+                if sample is not Z:
+                    place = NeighbourExtension(self._extension_n_neighbors).fit(sample, space)
 
             def fit_one(seed):
                 return GaussianMixture(
@@ -505,15 +520,19 @@ class DVAEClusterer(BaseDeepClusterer):
             model, self.init_restart_scores_ = best_of_restarts(
                 fit_one, lambda g: g.score(space), self._gmm_n_init, rng
             )
-            return model.predict(space)
+            if sample is Z:
+                return model.predict(space)
+            return self._by_chunks(
+                lambda B: model.predict(B if place is None else place.transform(B)), Z
+            )
 
         def fit_km(seed):
-            return KMeans(self.n_clusters, n_init=1, random_state=seed).fit(Z)
+            return KMeans(self.n_clusters, n_init=1, random_state=seed).fit(sample)
 
         model, self.init_restart_scores_ = best_of_restarts(
             fit_km, lambda km: -km.inertia_, self._kmeans_n_init, rng
         )
-        return model.labels_
+        return model.labels_ if sample is Z else self._by_chunks(model.predict, Z)
 
     def _initialise_from_partition(self, X: torch.Tensor, rng: np.random.RandomState) -> None:
         module: GMMPriorVAE = self.module_
