@@ -161,6 +161,7 @@ CK_DIGITS = "ConvAEKMeans_digits_n1797_seed{}"
 AE70 = "AEGMM_mnist_n70000_seed0"
 AE70C = "AEGMM_mnist_n70000_seed0_conv"
 AE70_NOW = "AEGMM_mnist_n70000_seed0_defaults"
+AE60_NOW = "AEGMM_mnist-train_n60000_seed0_defaults"
 AE60 = "AEGMM_mnist-train_n60000_seed0_protocol"
 CK70 = "ConvAEKMeans_mnist_n70000_seed0_defaults2"
 # This session's runs with today's defaults (bfloat16 through precision="auto") and variants.
@@ -229,6 +230,24 @@ SPEED_SETTINGS = (
 
 QUOTES: list[Quote] = [
     # ---- the user guide: AEGMM
+    Q(
+        AEGMM_RST,
+        "trained on the 70,000 images, ACC 0.964 and NMI 0.926",
+        run(AE70_NOW),
+        run(AE70_NOW, "nmi"),
+        context="On all of MNIST with the defaults",
+        defaults=True,
+    ),
+    Q(
+        AEGMM_RST,
+        "ACC 0.974 (NMI 0.934) on the training images and 0.969 (NMI 0.926) on the unseen ones",
+        run(AE60_NOW),
+        run(AE60_NOW, "nmi"),
+        run(AE60_NOW, "test.acc"),
+        run(AE60_NOW, "test.nmi"),
+        context="On all of MNIST with the defaults",
+        defaults=True,
+    ),
     Q(
         AEGMM_RST,
         'the dense model (``encoder="dense"``) on the 10,000 test images gave ACC 0.750, '
