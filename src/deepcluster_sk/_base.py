@@ -488,12 +488,7 @@ class BaseDeepClusterer(
             module.compute_dtype = None
             module.channels_last = False
         codes = self._latent(Xt)
-        head_codes = codes
-        if codes.shape[0] > self._head_max_samples:
-            keep = rng.choice(codes.shape[0], self._head_max_samples, replace=False)
-            head_codes = codes[np.sort(keep)]
-        self._fit_head(self._fit_head_space(head_codes, rng), rng)
-        del head_codes
+        self._fit_head(self._fit_head_space(self._head_sample(codes, rng), rng), rng)
         # The training rows are labelled through the same map as new rows, so ``labels_``
         # equals ``predict`` on the training data (also under a manifold step).
         self.labels_ = self._predict_latent(self._head_space(codes))
@@ -545,6 +540,12 @@ class BaseDeepClusterer(
 
     def _latent(self, X: np.ndarray | torch.Tensor) -> np.ndarray:
         return self._map_batches(self._encode, X)
+
+    def _head_sample(self, Z: np.ndarray, rng: np.random.RandomState) -> np.ndarray:
+        """``Z``, or a seeded random ``_head_max_samples`` of its rows (in order) above that."""
+        if Z.shape[0] <= self._head_max_samples:
+            return Z
+        return Z[np.sort(rng.choice(Z.shape[0], self._head_max_samples, replace=False))]
 
     def _by_chunks(self, fn: Callable[[np.ndarray], np.ndarray], Z: np.ndarray) -> np.ndarray:
         """``fn(Z)`` for a row-wise ``fn``, applied to blocks of ``_head_chunk_rows`` rows.

@@ -493,10 +493,7 @@ class DVAEClusterer(BaseDeepClusterer):
             return spectral_labels(Z, self.n_clusters, self._init_n_neighbors, draw_seed(rng))
         # As for the other estimators' heads: above ``_head_max_samples`` rows the
         # partition is fitted on a random subset and every code is labelled through it.
-        sample = Z
-        if Z.shape[0] > self._head_max_samples:
-            keep = rng.choice(Z.shape[0], self._head_max_samples, replace=False)
-            sample = Z[np.sort(keep)]
+        sample = self._head_sample(Z, rng)
         if self.init in ("gmm", "umap"):
             space, covariance, place = sample, "diag", None
             if self.init == "umap":
