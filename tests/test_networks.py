@@ -12,7 +12,7 @@ from sklearn.datasets import make_blobs
 from torch import nn
 
 from deepcluster_sk import AEGMM, ConvAEKMeans, DVAEClusterer, all_estimators
-from deepcluster_sk._networks import build_autoencoder, encoder_kind
+from deepcluster_sk._networks import build_autoencoder, encoder_kind, resolve_hidden_dims
 from deepcluster_sk.nn import ConvEncoder
 
 N_FEATURES = 12
@@ -221,6 +221,37 @@ def test_encoder_kind_rule():
     assert encoder_kind("dense", (1, 28, 28), 784) == "dense"
     assert encoder_kind("conv", None, 64) == "conv"
     assert encoder_kind(nn.Identity(), None, 64) == "module"
+
+
+def test_hidden_dims_auto_rule():
+    """The papers' trunk from 64 features on (digits, USPS, MNIST), one layer of 64 below."""
+    assert resolve_hidden_dims("auto", 13) == [64]  # wine
+    assert resolve_hidden_dims("auto", 63) == [64]
+    assert resolve_hidden_dims("auto", 64) == [500, 500, 2000]  # 8x8 digits
+    assert resolve_hidden_dims("auto", 784) == [500, 500, 2000]
+    assert resolve_hidden_dims((32, 16), 13) == [32, 16]  # explicit widths pass through
+    assert resolve_hidden_dims((), 13) == []
+
+
+@pytest.mark.parametrize("name", ["AEGMM", "DVAEClusterer", "ConvAEKMeans"])
+def test_hidden_dims_auto_builds_the_resolved_network(name, blobs):
+    X, _ = blobs  # 12 columns: the small network
+    est = _estimator(name, encoder="dense", n_epochs=1)
+    assert est.hidden_dims == "auto"  # the default, stored verbatim
+    est.fit(X)
+    widths = [m.out_features for m in est.module_.encoder if isinstance(m, nn.Linear)]
+    assert widths == [64]
+    assert est.get_params()["hidden_dims"] == "auto"
+    wide = _estimator(name, encoder="dense", n_epochs=1).fit(np.tile(X, (1, 6)))  # 72 columns
+    widths = [m.out_features for m in wide.module_.encoder if isinstance(m, nn.Linear)]
+    assert widths == [500, 500, 2000]
+
+
+def test_hidden_dims_rejects_other_strings(blobs):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match="hidden_dims"):
+        _estimator("AEGMM", hidden_dims="wide").fit(blobs[0])
 
 
 def test_builder_is_reproducible_under_a_seed():

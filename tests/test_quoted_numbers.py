@@ -32,6 +32,7 @@ from typing import Any
 import pytest
 
 import deepcluster_sk
+from deepcluster_sk._networks import resolve_hidden_dims
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -815,6 +816,8 @@ _NOT_SETTINGS = {"device", "random_state", "verbose", "input_shape"}
 #: Parameters added after some runs, and the value that reproduces what those runs did (to be
 #: named in the text where today's default differs: ``manifold=None``).
 _SAME_AS_BEFORE = {"manifold": None, "decoder": "auto", "warm_start": False, "tol": 0.0}
+#: Features per row of the benchmark data sets (what ``hidden_dims="auto"`` depends on).
+_N_FEATURES = {"mnist": 784, "usps": 256, "digits": 64, "wine": 13, "breast_cancer": 30}
 #: Parameters of one kind of network only: irrelevant to a run that trained the other kind.
 _ONLY_FOR = {"channels": "conv", "hidden_dims": "dense"}
 
@@ -894,9 +897,18 @@ def _settings_named(
             continue
         for stem in source.stems:
             record = results[stem]
-            estimator = record["estimator"]
-            params = _current_params(estimator, record["params"])
+            if "estimator" in record:
+                estimator, dataset, run_params = record["estimator"], record["dataset"], None
+            else:  # benchmarks/tabular.py: "results.<data set>.<method>.<score>"
+                _, dataset, estimator, *_ = source.key.split(".")
+                if estimator not in record["params"]:
+                    continue  # KMeans, GaussianMixture: not ours
+                run_params = record["params"][estimator]
+            params = _current_params(estimator, run_params or record["params"])
             defaults = getattr(deepcluster_sk, estimator)().get_params()
+            if defaults.get("hidden_dims") == "auto":  # what "auto" builds for this data set
+                n_features = _N_FEATURES[dataset.partition("-")[0]]
+                defaults["hidden_dims"] = resolve_hidden_dims("auto", n_features)
             differing = {
                 k: v
                 for k, v in params.items()

@@ -181,7 +181,7 @@ class BaseDeepClusterer(
         "n_clusters": [Interval(Integral, 1, None, closed="left")],
         "encoder": [StrOptions(set(NETWORK_NAMES)), torch.nn.Module],
         "decoder": [StrOptions(set(NETWORK_NAMES)), torch.nn.Module],
-        "hidden_dims": ["array-like"],
+        "hidden_dims": ["array-like", StrOptions({"auto"})],
         "channels": ["array-like"],
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
         "input_shape": ["array-like", StrOptions({"1d"}), None],

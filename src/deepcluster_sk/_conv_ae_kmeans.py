@@ -47,8 +47,11 @@ class ConvAEKMeans(AutoencoderClusterer):
     decoder : {"auto", "dense", "conv", "conv_pool"} or torch.nn.Module, default="auto"
         Maps codes back to ``(n, n_features)`` or ``(n, *input_shape)``; ``"auto"`` mirrors
         the encoder.
-    hidden_dims : tuple of int, default=(500, 500, 2000)
-        Widths of the dense network (``encoder="dense"``).
+    hidden_dims : tuple of int or "auto", default="auto"
+        Widths of the dense network (``encoder="dense"``). ``"auto"``: the papers'
+        ``(500, 500, 2000)`` for rows of 64 or more features, one hidden layer of 64
+        units for narrower rows (tables). On wine and breast cancer the small network
+        clustered better than the papers' trunk, in a fraction of the time.
     channels : tuple of int, default=(32, 64, 128)
         Output channels of the convolutional blocks.
     latent_dim : int or None, default=10
@@ -168,7 +171,7 @@ class ConvAEKMeans(AutoencoderClusterer):
         *,
         encoder: str | torch.nn.Module = "conv",
         decoder: str | torch.nn.Module = "auto",
-        hidden_dims: Sequence[int] = (500, 500, 2000),
+        hidden_dims: Sequence[int] | str = "auto",
         channels: Sequence[int] = (32, 64, 128),
         latent_dim: int | None = 10,
         input_shape: Sequence[int] | str | None = None,

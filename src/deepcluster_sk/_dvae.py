@@ -81,8 +81,11 @@ class DVAEClusterer(BaseDeepClusterer):
     decoder : {"auto", "dense", "conv", "conv_pool"} or torch.nn.Module, default="auto"
         Maps codes ``(n, latent_dim)`` to logits (Bernoulli) or means (Gaussian) of shape
         ``(n, n_features)`` or ``(n, *input_shape)``; ``"auto"`` mirrors the encoder.
-    hidden_dims : tuple of int, default=(500, 500, 2000)
-        Widths of the dense encoder (the dense decoder mirrors them).
+    hidden_dims : tuple of int or "auto", default="auto"
+        Widths of the dense encoder (the dense decoder mirrors them). ``"auto"``: the papers'
+        ``(500, 500, 2000)`` for rows of 64 or more features, one hidden layer of 64
+        units for narrower rows (tables). On wine and breast cancer the small network
+        clustered better than the papers' trunk, in a fraction of the time.
     channels : tuple of int, default=(32, 64, 128)
         Block channels of the convolutional encoder.
     latent_dim : int, default=10
@@ -294,7 +297,7 @@ class DVAEClusterer(BaseDeepClusterer):
         *,
         encoder: str | torch.nn.Module = "auto",
         decoder: str | torch.nn.Module = "auto",
-        hidden_dims: Sequence[int] = (500, 500, 2000),
+        hidden_dims: Sequence[int] | str = "auto",
         channels: Sequence[int] = (32, 64, 128),
         latent_dim: int = 10,
         input_shape: Sequence[int] | str | None = None,

@@ -2,7 +2,9 @@
 
 A network parameter is a built-in name or a user's :class:`torch.nn.Module`:
 
-- ``"dense"``: the ``d-500-500-2000`` trunk (``hidden_dims``) on flattened rows;
+- ``"dense"``: Linear + ReLU layers of widths ``hidden_dims`` on flattened rows;
+  ``hidden_dims="auto"`` is the papers' ``d-500-500-2000`` trunk for rows of 64 or more
+  features and one hidden layer of 64 units for narrower rows (tables);
 - ``"conv"``: stride-2 5x5 convolutions (``channels``) on images, no batch norm;
 - ``"conv_pool"``: 3x3 convolution + batch norm + ReLU + max-pooling blocks (Das' network);
 - ``"auto"``: ``"conv"`` when the rows are images (``input_shape`` is given) large enough for
@@ -41,7 +43,13 @@ from .nn import (
     dense_encoder,
 )
 
-__all__ = ["NETWORK_NAMES", "build_autoencoder", "build_vae", "encoder_kind"]
+__all__ = [
+    "NETWORK_NAMES",
+    "build_autoencoder",
+    "build_vae",
+    "encoder_kind",
+    "resolve_hidden_dims",
+]
 
 #: Built-in names accepted by ``encoder`` and ``decoder``.
 NETWORK_NAMES = frozenset({"auto", "dense", "conv", "conv_pool"})
@@ -76,6 +84,37 @@ def encoder_kind(
     blocks = len(_positive_ints(channels, "channels", allow_empty=False))
     final = conv_output_sizes(shape[-2], shape[-1], blocks)[-1]
     return "conv" if min(final) >= 2 else "dense"
+
+
+#: ``hidden_dims="auto"``: the papers' trunk for rows of at least this many features (8x8
+#: digits included), ``_SMALL_HIDDEN_DIMS`` below it.
+_WIDE_MIN_FEATURES = 64
+_PAPER_HIDDEN_DIMS = (500, 500, 2000)
+_SMALL_HIDDEN_DIMS = (64,)
+
+
+def resolve_hidden_dims(hidden_dims: Any, n_features: int) -> list[int]:
+    """The dense network's layer widths for rows of ``n_features`` features.
+
+    ``"auto"`` is the papers' ``(500, 500, 2000)`` for rows of 64 or more features and
+    ``(64,)`` for narrower rows. On scikit-learn's wine (13 columns) and breast-cancer (30)
+    tables the small network clustered better than the papers' trunk, for AEGMM and for
+    DVAEClusterer, in a fraction of the time (``benchmarks/tabular.py``); on the 64 pixels
+    of 8x8 digits the papers' trunk clustered better.
+
+    Parameters
+    ----------
+    hidden_dims : sequence of int or "auto"
+    n_features : int
+
+    Returns
+    -------
+    list of int
+    """
+    if isinstance(hidden_dims, str) and hidden_dims == "auto":
+        wide = n_features >= _WIDE_MIN_FEATURES
+        return list(_PAPER_HIDDEN_DIMS if wide else _SMALL_HIDDEN_DIMS)
+    return _positive_ints(hidden_dims, "hidden_dims", allow_empty=True)
 
 
 def _positive_ints(values: Any, name: str, *, allow_empty: bool) -> list[int]:
@@ -147,9 +186,7 @@ def _build_encoder(
     kind = encoder_kind(encoder, input_shape, n_features, channels)
     shape = _network_shape(kind, input_shape, n_features)
     if kind == "dense":
-        module = dense_encoder(
-            n_features, _positive_ints(hidden_dims, "hidden_dims", allow_empty=True)
-        )
+        module = dense_encoder(n_features, resolve_hidden_dims(hidden_dims, n_features))
         shape = None
     elif kind in _CONV_SETTINGS:
         chans = _positive_ints(channels, "channels", allow_empty=False)
@@ -189,7 +226,7 @@ def _build_decoder(
         kind = str(decoder)
     if kind == "dense":
         module: nn.Module = dense_decoder(
-            code_dim, _positive_ints(hidden_dims, "hidden_dims", allow_empty=True), n_features
+            code_dim, resolve_hidden_dims(hidden_dims, n_features), n_features
         )
     elif kind in _CONV_SETTINGS:
         image = shape or _network_shape(kind, input_shape, n_features)
