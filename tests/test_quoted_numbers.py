@@ -474,11 +474,14 @@ QUOTES: list[Quote] = [
     Q(DVAE_RST, "keeps that start (ACC 0.952 on USPS", run(AE_USPS_NOW.format(0))),
     Q(
         DVAE_RST,
-        "On the 10,000 MNIST test images, seed 0 reached ACC 0.888 (NMI 0.818) from a start of "
-        "0.910",
-        run(DV10_NOW.format(0)),
-        run(DV10_NOW.format(0), "nmi"),
-        run(DV10_NOW.format(0), "init_acc"),
+        "On the 10,000 MNIST test images, seeds 0, 1 and 2 reached ACC 0.888, 0.815 and 0.885 "
+        "(mean 0.863; the issue's goal is 88 %), NMI 0.818, 0.779 and 0.821, from starting "
+        "partitions of ACC 0.910, 0.881 and 0.907 (mean 0.899)",
+        *[run(s) for s in seeds(DV10_NOW)],
+        mean(seeds(DV10_NOW)),
+        *[run(s, "nmi") for s in seeds(DV10_NOW)],
+        *[run(s, "init_acc") for s in seeds(DV10_NOW)],
+        mean(seeds(DV10_NOW), "init_acc"),
         context="With the defaults, on scikit-learn's digits",
         defaults=True,
     ),
