@@ -774,6 +774,17 @@ README_QUOTES: list[Any] = [
     pytest.param(
         Q(
             README,
+            "MNIST 10k test images ACC 0.888 / 0.815 / 0.885 (mean 0.863, issue goal",
+            *[run(s) for s in seeds(DV10_NOW)],
+            mean(seeds(DV10_NOW)),
+            context="with the defaults (a UMAP + Gaussian-mixture start",
+            defaults=True,
+        ),
+        id="README-DVAEClusterer-mnist10k",
+    ),
+    pytest.param(
+        Q(
+            README,
             'the dense network (`encoder="dense"`) in float32 with the paper\'s similarity '
             "kernel (bandwidth 1), no anchored epochs and a fixed schedule (`tol=0.0`): MNIST 70k, "
             'seed 0, 50+50 epochs, β = 0.1, 10 warm-up epochs, `init="spectral"`: ACC 0.813 / NMI '
