@@ -65,7 +65,7 @@ X, y, shape = load_benchmark_data(DATA, os.environ.get("DATA_DIR", "../shared/da
 variants = json.loads(sys.argv[1])
 for name, variant in variants.items():
     t = time.time()
-    est = make(variant)(10, input_shape=shape, random_state=SEED)
+    est = make(variant)(10, input_shape=shape, random_state=SEED, **variant.get("params", {}))
     try:
         est.fit(X)
     except Stop:
