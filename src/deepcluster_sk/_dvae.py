@@ -279,9 +279,10 @@ class DVAEClusterer(BaseDeepClusterer):
     _lr_decay_gamma: float = 0.9
     _lr_min: float = 2e-4
     _warmup_steps: int = 100
-    _anchor_epochs: int = 25
+    _anchor_epochs: int | None = None
     _tol_interval: int = 5
     _anchor_smoothing: float = 1e-3
+    _anchor_weight: float = 1.0
     _adam_eps: float = 1e-4
     _gmm_lr: float | None = None
     _similarity_reduction: str = "anchor_mean"
@@ -459,7 +460,9 @@ class DVAEClusterer(BaseDeepClusterer):
         of them changed (the change is recorded as ``label_change``).
         """
         module: GMMPriorVAE = self.module_
-        start = max(int(self.warmup_epochs), int(self._anchor_epochs))
+        # The label check starts once the similarity loss is on and, with a finite
+        # ``_anchor_epochs``, once the anchor is released; a permanent anchor does not delay it.
+        start = max(int(self.warmup_epochs), int(self._anchor_epochs or 0))
         state: dict[str, Any] = {"labels": None, "since": 0}
 
         def on_epoch_end(epoch: int, record: dict[str, Any]) -> bool:
@@ -629,6 +632,10 @@ class DVAEClusterer(BaseDeepClusterer):
             groups.append({"params": prior_params, "lr": self._gmm_lr or self.lr})
         return groups
 
+    def _anchored(self, epoch: int) -> bool:
+        """Whether joint epoch ``epoch`` is anchored (every one with ``_anchor_epochs=None``)."""
+        return self._anchor_epochs is None or epoch < self._anchor_epochs
+
     def _beta(self, epoch: int) -> float:
         return float(self.similarity_weight) if epoch >= self.warmup_epochs else 0.0
 
@@ -668,7 +675,7 @@ class DVAEClusterer(BaseDeepClusterer):
 
         def loss_fn(batch, epoch):
             xb, yb = batch
-            anchored = epoch < self._anchor_epochs
+            anchored = self._anchored(epoch)
             mu, logvar = module.encode_full(xb)
             eps = torch.randn(mu.shape, generator=noise, device=mu.device, dtype=mu.dtype)
             rec, l_z, l_c, log_gamma = self._neg_elbo_terms(
@@ -678,7 +685,7 @@ class DVAEClusterer(BaseDeepClusterer):
             loss = (rec + l_z + l_c).mean()
             # While anchored, the classifier follows the pseudo-labels (cross-entropy).
             anchor = F.nll_loss(log_gamma, yb) if anchored else torch.zeros((), device=mu.device)
-            loss = loss + anchor
+            loss = loss + self._anchor_weight * anchor
             beta = self._beta(epoch)
             terms = {"rec": rec.mean(), "kl_z": l_z.mean(), "kl_c": l_c.mean(), "anchor": anchor}
             if beta > 0.0:
