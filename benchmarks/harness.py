@@ -194,6 +194,21 @@ def machine_info(device: torch.device) -> dict[str, Any]:
     return info
 
 
+def _private_settings(cls: type) -> dict[str, Any]:
+    """The JSON-able ``_name`` class attributes of ``cls`` and its bases (not methods)."""
+    settings: dict[str, Any] = {}
+    for klass in reversed(cls.__mro__):
+        for name, value in vars(klass).items():
+            if name.startswith("_") and not name.startswith("__"):
+                if value is None or isinstance(value, (bool, int, float, str)):
+                    settings[name] = value
+                elif isinstance(value, tuple) and all(
+                    isinstance(v, (bool, int, float, str)) for v in value
+                ):
+                    settings[name] = list(value)
+    return dict(sorted(settings.items()))
+
+
 def _peak_rss_mb() -> float | None:
     """Peak resident memory of this process in MiB, or None where it cannot be read.
 
@@ -377,6 +392,9 @@ def run_benchmark(
         "seed": seed,
         "tag": tag,
         "params": est.get_params(),
+        # The class's private settings (``_anchor_weight``...), which get_params leaves out:
+        # a run measured before one of them changed is then told apart from today's.
+        "private_settings": _private_settings(type(est)),
         "precision": getattr(est, "_precision", None),
         "metrics": metrics,
         # Cluster sizes of the training partition (an empty cluster shows as 0) and the

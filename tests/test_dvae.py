@@ -201,6 +201,7 @@ def test_history_phases_and_terms(digits_fitted):
     assert est.n_iter_ == len(est.history_)
     assert [r["epoch"] for r in est.history_ if r["phase"] == "pretrain"] == list(range(20))
     train = [r for r in est.history_ if r["phase"] == "train"]
+    w = DVAEClusterer._anchor_weight
     assert [r["epoch"] for r in train] == list(range(DIGITS["n_epochs"]))
     for r in train:
         for key in ("rec", "kl_z", "kl_c", "sim", "agreement", "beta", "lr", "loss", "min_pi"):
@@ -214,16 +215,19 @@ def test_history_phases_and_terms(digits_fitted):
             # Without the similarity loss the epoch loss is the negative ELBO (plus the
             # classifier's cross-entropy on the pseudo-labels while anchored).
             assert r["loss"] == pytest.approx(
-                r["rec"] + r["kl_z"] + r["kl_c"] + r["anchor"], rel=1e-4
+                r["rec"] + r["kl_z"] + r["kl_c"] + w * r["anchor"], rel=1e-4
             )
-            assert (r["anchor"] > 0.0) == (r["epoch"] < DVAEClusterer._anchor_epochs)
+            # The default anchor lasts the whole of joint training.
+            assert DVAEClusterer._anchor_epochs is None
+            assert r["anchor"] > 0.0
         else:
             assert r["beta"] == pytest.approx(DIGITS["similarity_weight"], rel=1e-6)
             assert r["sim"] > 0.0
             # Spec A6: the similarity gradient on the means, relative to the ELBO's.
             assert 0.0 < r["sim_grad_ratio"] < np.inf
             assert r["loss"] == pytest.approx(
-                r["rec"] + r["kl_z"] + r["kl_c"] + r["anchor"] + r["beta"] * r["sim"], rel=1e-4
+                r["rec"] + r["kl_z"] + r["kl_c"] + w * r["anchor"] + r["beta"] * r["sim"],
+                rel=1e-4,
             )
     # The learning rate warms up linearly over the first _warmup_steps optimizer steps.
     steps = len(est.labels_) // DIGITS["batch_size"]

@@ -154,6 +154,39 @@ def test_dvae_stops_once_the_labels_settle(blobs):
     assert sum(r["phase"] == "train" for r in full.history_) == 100
 
 
+def test_permanent_anchor_checks_labels_after_the_warm_up(blobs):
+    """``_anchor_epochs=None`` anchors every epoch; the tol check still starts at warm-up."""
+    X, _ = blobs
+    anchored: dict[int, bool] = {}
+
+    class Spy(DVAEClusterer):
+        def _anchored(self, epoch):
+            anchored[epoch] = super()._anchored(epoch)
+            return anchored[epoch]
+
+    params = {"pretrain_epochs": 10, "n_epochs": 100, "warmup_epochs": 2, "random_state": 0}
+    est = Spy(3, **params, **TINY).fit(X)
+    assert DVAEClusterer._anchor_epochs is None
+    train = [r for r in est.history_ if r["phase"] == "train"]
+    assert sorted(anchored) == [r["epoch"] for r in train]
+    assert all(anchored.values())
+    for r in train:  # the weighted cross-entropy on the pseudo-labels is part of the loss
+        assert r["loss"] == pytest.approx(
+            r["rec"]
+            + r["kl_z"]
+            + r["kl_c"]
+            + est._anchor_weight * r["anchor"]
+            + r["beta"] * r["sim"],
+            rel=1e-4,
+        )
+    checks = [r["epoch"] for r in train if "label_change" in r]
+    assert checks[0] == 2 + DVAEClusterer._tol_interval - 1
+    assert len(train) < 100
+    assert train[-1]["label_change"] < est.tol
+    # Anchored with weight _anchor_weight, the labels stay those of the initial partition.
+    assert adjusted_rand_score(est.init_labels_, est.labels_) > 0.95
+
+
 # ------------------------------------------------------------ collapse guard
 def test_check_partition_warns_on_collapse_only():
     with warnings.catch_warnings():
