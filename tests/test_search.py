@@ -20,7 +20,13 @@ ESTIMATORS = {
         3, channels=(4,), n_components=2, kmeans_n_init=1, likelihood="gaussian", **TINY
     ),
     "DVAEClusterer": DVAEClusterer(
-        3, pretrain_epochs=3, warmup_epochs=2, init="kmeans", likelihood="gaussian", **TINY
+        3,
+        pretrain_epochs=3,
+        warmup_epochs=2,
+        init="kmeans",
+        likelihood="gaussian",
+        tol=0.0,  # every epoch of the resource runs (no early stop once the labels settle)
+        **TINY,
     ),
 }
 

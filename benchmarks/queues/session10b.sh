@@ -5,7 +5,7 @@
 cd "$(dirname "$0")/../.."
 D=../shared/data
 while pgrep -f "session10.sh" > /dev/null; do sleep 10; done
-python benchmarks/run.py DVAEClusterer mnist --data $D --seed 1 --tag defaults
 python benchmarks/run.py DVAEClusterer mnist-train --eval-dataset mnist-test --data $D --seed 0 --tag defaults
+python benchmarks/run.py DVAEClusterer mnist --data $D --seed 1 --tag defaults
 python benchmarks/run.py DVAEClusterer mnist --data $D --seed 2 --tag defaults
 echo QUEUE DONE
