@@ -893,7 +893,7 @@ README_QUOTES: list[Any] = [
     pytest.param(
         Q(
             README,
-            "all 70,000 MNIST images (paper 0.955) are being re-run with these defaults",
+            "all 70,000 MNIST images (paper 0.955) not yet run with these defaults",
             Paper("Ma: DVAE MNIST ACC"),
         ),
         id="README-DVAEClusterer-paper",

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Session 10, second queue (issue 14): waits for session10.sh, then the DVAE's remaining
-# MNIST seeds with the defaults: all 70k images seed 1, fit on the 60k training images and
-# predict the 10k test images (seed 0), then all 70k seed 2.
+# Session 10, second queue (issue 14), stopped before it started when the session ran out:
+# the DVAE fit on the 60k MNIST training images predicting the 10k test images, then all
+# 70k images, seeds 1 and 2, with the defaults.
 cd "$(dirname "$0")/../.."
 D=../shared/data
 while pgrep -f "session10.sh" > /dev/null; do sleep 10; done
