@@ -196,16 +196,16 @@ def machine_info(device: torch.device) -> dict[str, Any]:
 
 def _private_settings(cls: type) -> dict[str, Any]:
     """The JSON-able ``_name`` class attributes of ``cls`` and its bases (not methods)."""
+    scalar = (type(None), bool, int, float, str)
     settings: dict[str, Any] = {}
     for klass in reversed(cls.__mro__):
         for name, value in vars(klass).items():
-            if name.startswith("_") and not name.startswith("__"):
-                if value is None or isinstance(value, (bool, int, float, str)):
-                    settings[name] = value
-                elif isinstance(value, tuple) and all(
-                    isinstance(v, (bool, int, float, str)) for v in value
-                ):
-                    settings[name] = list(value)
+            if not name.startswith("_") or name.startswith("__"):
+                continue
+            if isinstance(value, scalar):
+                settings[name] = value
+            elif isinstance(value, tuple) and all(isinstance(v, scalar) for v in value):
+                settings[name] = list(value)
     return dict(sorted(settings.items()))
 
 

@@ -144,10 +144,10 @@ class DVAEClusterer(BaseDeepClusterer):
         training samples changed cluster over the last ``_tol_interval = 5`` epochs
         (``n_epochs`` is then a maximum; ``history_`` holds the epochs run and, at each
         check, the share that changed as ``label_change``). ``0`` runs all ``n_epochs``,
-        as the paper does. In the version before the permanent anchor, with 50 warm-up epochs and
-        ``tol=0.001``, a few boundary points kept changing cluster
-        (0.1-0.4% of USPS every 5 epochs), so training ran 225 of its 300 epochs for no
-        gain: ACC 0.953 at the end, 0.958 at the start (seed 0).
+        as the paper does. In the version before the permanent anchor, with 50 warm-up
+        epochs and ``tol=0.001``, a few boundary points kept changing cluster (0.1-0.4% of
+        USPS every 5 epochs), so training ran 225 of its 300 epochs for no gain: ACC 0.953
+        at the end, 0.958 at the start (seed 0).
     precision : {"auto", "float32", "bfloat16"}, default="auto"
         Precision of the network's matrix products and convolutions during training
         (``torch.autocast``). ``"auto"`` is bfloat16 on a CUDA GPU that supports it and on
