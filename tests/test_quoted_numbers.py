@@ -190,6 +190,8 @@ DV_DIGITS_W50 = DV_DIGITS + "_anchored_warmup50"
 DV_DIGITS_P100 = DV_DIGITS + "_pretrain100"
 DV_USPS_NOW = "DVAEClusterer_usps_n9298_seed{}_defaults"
 DV10_NOW = "DVAEClusterer_mnist-test_n10000_seed{}_defaults"
+DV70_NOW = "DVAEClusterer_mnist_n70000_seed{}_defaults"
+DV60_NOW = "DVAEClusterer_mnist-train_n60000_seed0_defaults"
 # The DVAE's defaults before the permanent anchor (25 anchored epochs with weight 1, then
 # released; 50 warm-up epochs).
 DV_DIGITS_A25 = DV_DIGITS + "_defaults_anchor25"
@@ -531,6 +533,44 @@ QUOTES: list[Quote] = [
         *per_seed(DV10_NOW, with_mean=True),
         *per_seed(DV10_NOW, "nmi"),
         *per_seed(DV10_NOW, "init_acc", with_mean=True),
+        defaults=True,
+    ),
+    Q(
+        DVAE_RST,
+        "seeds 0, 1 and 2 reached ACC 0.965, 0.962 and 0.979\n(mean 0.968; the paper: 0.9553), "
+        "NMI 0.924, 0.920 and 0.943 (mean 0.929; the paper: 0.8951),\nfrom starting partitions "
+        "of ACC 0.965, 0.961 and 0.978",
+        *per_seed(DV70_NOW, with_mean=True),
+        Paper("Ma: DVAE MNIST ACC"),
+        *per_seed(DV70_NOW, "nmi", with_mean=True),
+        Paper("Ma: DVAE MNIST NMI"),
+        *per_seed(DV70_NOW, "init_acc"),
+        context="On all 70,000 MNIST images (the paper's protocol; bfloat16",
+        defaults=True,
+    ),
+    Q(
+        DVAE_RST,
+        "and reached ACC 0.975 there",
+        run(AE70_NOW.format(1)),
+        context="AEGMM, which trains the same convolutional",
+        defaults=True,
+    ),
+    Q(
+        DVAE_RST,
+        "the DVAE reached ACC 0.963 on the training images and 0.960 on the test\nimages (NMI "
+        "0.921 and 0.914)",
+        run(DV60_NOW),
+        run(DV60_NOW, "test.acc"),
+        run(DV60_NOW, "nmi"),
+        run(DV60_NOW, "test.nmi"),
+        context="Fitted on MNIST's 60,000 training images",
+        defaults=True,
+    ),
+    Q(
+        DVAE_RST,
+        "reached 0.974 and 0.969 on the same split",
+        run(AE60_NOW),
+        run(AE60_NOW, "test.acc"),
         defaults=True,
     ),
     Q(
@@ -897,8 +937,15 @@ README_QUOTES: list[Any] = [
     pytest.param(
         Q(
             README,
-            "all 70,000 MNIST images (paper 0.955) not yet run with these defaults",
+            "all 70,000 MNIST images ACC 0.965 / 0.962 / 0.979 (mean 0.968; paper 0.955; issue "
+            "goal 97 %) in 28-31 minutes a fit; fitted on the 60,000 training images, seed 0, it "
+            "predicts the 10,000 test images at ACC 0.960 (0.963 on its training images)",
+            *per_seed(DV70_NOW, with_mean=True),
             Paper("Ma: DVAE MNIST ACC"),
+            run(DV60_NOW, "test.acc"),
+            run(DV60_NOW),
+            context="with the defaults (a UMAP + Gaussian-mixture start held by an anchor",
+            defaults=True,
         ),
         id="README-DVAEClusterer-paper",
     ),
