@@ -47,7 +47,9 @@ def code_loglik(Z, labels, k):
         if m.sum() < 2:
             return -np.inf
         mu, var = Z[m].mean(0), Z[m].var(0) + 1e-6
-        ll[m] = -0.5 * (((Z[m] - mu) ** 2 / var) + np.log(2 * np.pi * var)).sum(1) + np.log(m.mean())
+        ll[m] = -0.5 * (((Z[m] - mu) ** 2 / var) + np.log(2 * np.pi * var)).sum(1) + np.log(
+            m.mean()
+        )
     return float(ll.mean())
 
 
@@ -62,7 +64,6 @@ for seed in [int(s) for s in sys.argv[1:]]:
             est.fit(X)
         except Stop:
             pass
-        pre = [r for r in est.history_ if r["phase"] == "pretrain"] if hasattr(est, "history_") else []
         print(f"seed {seed} pretrained in {time.time() - t:.0f} s", flush=True)
     Z = np.load(cache).astype(np.float64)
     runs = []
@@ -73,19 +74,42 @@ for seed in [int(s) for s in sys.argv[1:]]:
             E = fit_umap_embedding(Z, 10, nn, 0.0, rng)
             tu = time.time() - t
             best = max(
-                (GaussianMixture(10, covariance_type="full", random_state=int(rng.randint(2**31))).fit(E)
-                 for _ in range(10)),
+                (
+                    GaussianMixture(
+                        10, covariance_type="full", random_state=int(rng.randint(2**31))
+                    ).fit(E)
+                    for _ in range(10)
+                ),
                 key=lambda g: g.score(E),
             )
             lab = best.predict(E)
-            runs.append(dict(nn=nn, r=r, lab=lab, acc=cluster_accuracy(y, lab), emb_ll=best.score(E),
-                             code_ll=code_loglik(Z, lab, 10)))
-            print(f"seed {seed} nn {nn} r {r} ACC {runs[-1]['acc']:.4f} emb_ll {runs[-1]['emb_ll']:.3f} "
-                  f"code_ll {runs[-1]['code_ll']:.3f} umap {tu:.0f}s total {time.time() - t:.0f}s", flush=True)
+            runs.append(
+                dict(
+                    nn=nn,
+                    r=r,
+                    lab=lab,
+                    acc=cluster_accuracy(y, lab),
+                    emb_ll=best.score(E),
+                    code_ll=code_loglik(Z, lab, 10),
+                )
+            )
+            print(
+                f"seed {seed} nn {nn} r {r} ACC {runs[-1]['acc']:.4f} "
+                f"emb_ll {runs[-1]['emb_ll']:.3f} "
+                f"code_ll {runs[-1]['code_ll']:.3f} umap {tu:.0f}s total {time.time() - t:.0f}s",
+                flush=True,
+            )
     labs = [r["lab"] for r in runs]
     ari = np.array([[adjusted_rand_score(a, b) for b in labs] for a in labs])
     cons = (ari.sum(1) - 1) / max(len(labs) - 1, 1)
-    pick = lambda key: runs[int(np.argmax(key))]["acc"]
-    print(f"seed {seed} SUMMARY accs {[round(r['acc'], 4) for r in runs]} first {runs[0]['acc']:.4f} "
-          f"by_code_ll {pick([r['code_ll'] for r in runs]):.4f} by_emb_ll {pick([r['emb_ll'] for r in runs]):.4f} "
-          f"by_consensus {pick(cons):.4f} consensus {np.round(cons, 3).tolist()}", flush=True)
+
+    def pick(key, runs=runs):
+        return runs[int(np.argmax(key))]["acc"]
+
+    print(
+        f"seed {seed} SUMMARY accs {[round(r['acc'], 4) for r in runs]} first {runs[0]['acc']:.4f} "
+        f"by_code_ll {pick([r['code_ll'] for r in runs]):.4f} "
+        f"by_emb_ll {pick([r['emb_ll'] for r in runs]):.4f} "
+        f"by_consensus {pick(cons):.4f} consensus {np.round(cons, 3).tolist()}",
+        flush=True,
+    )
