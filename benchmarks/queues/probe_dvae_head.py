@@ -5,6 +5,7 @@ Per seed: the DVAE's default pretraining (cached under /work/logs/probe), then R
 the default start (UMAP, n_neighbors=30, then the best of 10 full GMMs) on the same codes.
 Labels only score; the selection rules use none."""
 
+import dataclasses
 import os
 import sys
 import time
@@ -27,6 +28,13 @@ DATA = os.environ.get("DATA", "mnist")
 OUT = Path(os.environ.get("PROBE_DIR", "/work/logs/probe"))
 R = int(os.environ.get("RESTARTS", 4))
 NN = [int(v) for v in os.environ.get("NEIGHBORS", "30").split(",")]
+#: Pretraining epochs (the default's 50 unless set): does a longer pretraining change the start?
+EPOCHS = int(os.environ.get("PRETRAIN_EPOCHS", 50))
+#: "step,gamma": a step decay of the pretraining's learning rate (none unless set).
+DECAY = os.environ.get("PRETRAIN_DECAY")
+
+
+LOSSES: list[float] = []
 
 
 class Stop(Exception):
@@ -34,8 +42,18 @@ class Stop(Exception):
 
 
 class Pretrain(DVAEClusterer):
+    def _pretrain(self, X, rng, config, *, reduction):
+        if DECAY:
+            step, gamma = DECAY.split(",")
+            config = dataclasses.replace(
+                config, lr_decay_step=int(step), lr_decay_gamma=float(gamma)
+            )
+        return super()._pretrain(X, rng, config, reduction=reduction)
+
     def _initial_partition(self, Z, rng):
         np.save(self._cache, Z.astype(np.float32))
+        # A failed fit (Stop) leaves no attribute behind: keep the losses outside.
+        LOSSES[:] = [r["loss"] for r in self.history_ if r["phase"] == "pretrain"]
         raise Stop
 
 
@@ -55,16 +73,20 @@ def code_loglik(Z, labels, k):
 
 X, y, shape = load_benchmark_data(DATA, os.environ.get("DATA_DIR", "../shared/data"))
 for seed in [int(s) for s in sys.argv[1:]]:
-    cache = OUT / f"Z_{DATA}_{seed}.npy"
+    name = f"Z_{DATA}_{seed}" + (f"_e{EPOCHS}" if EPOCHS != 50 else "")
+    cache = OUT / (name + (f"_decay{DECAY.replace(',', '_')}" if DECAY else "") + ".npy")
     if not cache.exists():
         t = time.time()
-        est = Pretrain(10, input_shape=shape, random_state=seed)
+        est = Pretrain(10, input_shape=shape, random_state=seed, pretrain_epochs=EPOCHS)
         est._cache = cache
         try:
             est.fit(X)
         except Stop:
             pass
-        print(f"seed {seed} pretrained in {time.time() - t:.0f} s", flush=True)
+        pre = [round(v, 3) for v in LOSSES]
+        print(
+            f"seed {seed} pretrained in {time.time() - t:.0f} s, last losses {pre[-3:]}", flush=True
+        )
     Z = np.load(cache).astype(np.float64)
     runs = []
     for nn in NN:
