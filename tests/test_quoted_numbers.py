@@ -272,6 +272,15 @@ QUOTES: list[Quote] = [
     ),
     Q(
         AEGMM_RST,
+        "reached ACC 0.963 and\nNMI 0.924: the mean of the three seeds is 0.967",
+        run(AE70_NOW.format(2)),
+        run(AE70_NOW.format(2), "nmi"),
+        mean(seeds(AE70_NOW)),
+        context="Seed 2, run\non a 2-core Intel Xeon with AMX",
+        defaults=True,
+    ),
+    Q(
+        AEGMM_RST,
         "ACC 0.974 (NMI 0.934) on the training images and 0.969 (NMI 0.926) on the unseen ones",
         run(AE60_NOW),
         run(AE60_NOW, "nmi"),
@@ -881,9 +890,10 @@ README_QUOTES: list[Any] = [
     pytest.param(
         Q(
             README,
-            "MNIST 70k, seeds 0 and 1, ACC 0.964 / 0.975, NMI 0.926 / 0.936 (issue goal",
-            *[run(s) for s in seeds(AE70_NOW, 2)],
-            *[run(s, "nmi") for s in seeds(AE70_NOW, 2)],
+            "MNIST 70k, seeds 0-2, ACC 0.964 / 0.975 / 0.963 (mean 0.967), NMI 0.926 / 0.936 / "
+            "0.924 (issue goal",
+            *per_seed(AE70_NOW, with_mean=True),
+            *per_seed(AE70_NOW, "nmi"),
             context="with the defaults (convolutional network on images, UMAP manifold",
             defaults=True,
         ),
