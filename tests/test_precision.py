@@ -181,32 +181,3 @@ def test_autocast_region_targets_the_tensors_device_type():
     assert region._enabled and region.device == "cpu" and region.fast_dtype == torch.bfloat16
     if torch.cuda.is_available():  # pragma: no cover - GPU machines only
         assert net.autocast(x.cuda()).device == "cuda"
-
-
-def test_auto_precision_keeps_float32_for_convolutions_of_tiny_images(monkeypatch):
-    """bfloat16 convolutions of inputs below 8x8 turned the loss NaN at random on an AMX CPU."""
-    from deepcluster_sk import ConvAEKMeans
-    from deepcluster_sk._base import _tiny_convolution
-    from deepcluster_sk._networks import build_autoencoder
-
-    NET = {"decoder": "auto", "hidden_dims": (8,), "channels": (4, 8, 8)}
-    rng = np.random.RandomState(0)
-    tiny = build_autoencoder(
-        rng.uniform(size=(30, 16)), latent_dim=2, encoder="conv", input_shape=(1, 4, 4), **NET
-    )
-    small = build_autoencoder(
-        rng.uniform(size=(30, 64)), latent_dim=2, encoder="conv", input_shape=(1, 8, 8), **NET
-    )
-    dense = build_autoencoder(
-        rng.uniform(size=(30, 3)), latent_dim=2, encoder="dense", input_shape=None, **NET
-    )
-    assert _tiny_convolution(tiny)
-    assert not _tiny_convolution(small)
-    assert not _tiny_convolution(dense)
-    # Where "auto" picks bfloat16, such a fit trains in float32; an explicit bfloat16 is kept.
-    monkeypatch.setattr(_utils, "cpu_has_fast_bfloat16", lambda: True)
-    X = rng.uniform(size=(30, 3))
-    est = ConvAEKMeans(3, n_epochs=1, random_state=0).fit(X)
-    assert est._precision == "float32"
-    est = ConvAEKMeans(3, n_epochs=1, random_state=0, precision="bfloat16").fit(X)
-    assert est._precision == "bfloat16"

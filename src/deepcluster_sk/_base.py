@@ -143,13 +143,6 @@ def _looks_like_8bit(X: np.ndarray, block: int = 4096) -> bool:
     return all(np.array_equal(c, np.floor(c)) for c in np.array_split(X, -(-len(X) // block)))
 
 
-def _tiny_convolution(module: torch.nn.Module) -> bool:
-    """Whether ``module`` convolves images smaller than 8x8 (where "auto" keeps float32)."""
-    shape = getattr(module, "input_shape", None)
-    has_conv = any(isinstance(m, torch.nn.modules.conv._ConvNd) for m in module.modules())
-    return bool(has_conv and shape is not None and len(shape) == 3 and min(shape[1:]) < 8)
-
-
 class BaseDeepClusterer(
     ClassNamePrefixFeaturesOutMixin,
     ClusterMixin,
@@ -483,11 +476,6 @@ class BaseDeepClusterer(
         # On a GPU the rows are copied there when they fit; otherwise (and always on the
         # CPU) they stay where they are and each mini-batch is gathered from them.
         Xt = as_tensor(X, data_device(X.nbytes, self._device))
-        if self._precision == "bfloat16" and self.precision == "auto" and _tiny_convolution(module):
-            # On a 2-core Intel Xeon with AMX, bfloat16 convolutions of inputs below 8x8
-            # (sklearn's checks: 3 columns as 1x3 images) turned the loss NaN in most of 20
-            # fits, at random; 8x8 and larger never did. Such inputs gain nothing from it.
-            self._precision = "float32"
         if self._precision == "bfloat16":
             module.compute_dtype = torch.bfloat16
             # channels_last lets oneDNN/cuDNN pick their fast bfloat16 convolution kernels.
