@@ -50,6 +50,8 @@ class FastDVAE(DVAEClusterer):
 class DigitsDVAE(FastDVAE):
     _pretrain_batch_size = 128
     _kmeans_n_init = 3
+    # The default classifier schedule: 10 epochs left the agreement at 0.898 on an AMX CPU.
+    _classifier_epochs = DVAEClusterer._classifier_epochs
 
 
 def make(n_clusters=3, **params):
@@ -244,6 +246,7 @@ def test_history_phases_and_terms(digits_fitted):
 def test_classifier_pretraining_reaches_pseudo_labels(digits_fitted):
     cls = [r for r in digits_fitted.history_ if r["phase"] == "classifier"]
     assert 1 <= len(cls) <= DigitsDVAE._classifier_epochs
+    assert cls[-1]["agreement"] >= cls[0]["agreement"]
     assert cls[-1]["agreement"] >= 0.9
 
 

@@ -181,3 +181,47 @@ def test_autocast_region_targets_the_tensors_device_type():
     assert region._enabled and region.device == "cpu" and region.fast_dtype == torch.bfloat16
     if torch.cuda.is_available():  # pragma: no cover - GPU machines only
         assert net.autocast(x.cuda()).device == "cuda"
+
+
+def _conv_gradients(layer, x):
+    layer.zero_grad()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = layer(x)
+    out.float().square().sum().backward()
+    return torch.cat([layer.weight.grad.flatten(), layer.bias.grad.flatten()])
+
+
+@pytest.mark.parametrize(
+    "transpose, width, expect_float32",
+    [(False, 2, True), (False, 1, True), (False, 3, False), (True, 1, True), (True, 2, False)],
+)
+def test_one_pixel_wide_strided_convolutions_leave_bfloat16(transpose, width, expect_float32):
+    """oneDNN's AMX bfloat16 kernels gave random (NaN) gradients on such maps.
+
+    A stride-2 convolution of a 3 x ``width`` map outputs width 1 for ``width`` <= 2; a
+    transposed one reads width 1. On an AMX CPU the plain layers failed these repeats in
+    every such case; elsewhere they are exact either way, and the dtype check still pins
+    the fallback.
+    """
+    from deepcluster_sk.nn.networks import _Conv2d, _ConvTranspose2d
+
+    torch.manual_seed(0)
+    cls = _ConvTranspose2d if transpose else _Conv2d
+    layer = cls(64, 32, 3, stride=2, padding=1)
+    x = torch.randn(30, 64, 3, width)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert (layer(x).dtype == torch.float32) is expect_float32
+    first = _conv_gradients(layer, x)
+    assert torch.isfinite(first).all()
+    for _ in range(10):
+        assert torch.equal(_conv_gradients(layer, x), first)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_bfloat16_fit_on_three_columns_has_no_nan(seed):
+    """sklearn's checks fit ConvAEKMeans on 3 columns: 1x3 images, a 1x1 map by block 3."""
+    X = np.random.RandomState(seed).uniform(size=(30, 3)).astype(np.float32)
+    est = dict(all_estimators())["ConvAEKMeans"](
+        3, n_epochs=2, precision="bfloat16", device="cpu", random_state=seed
+    ).fit(X)
+    assert all(np.isfinite(r["loss"]) for r in est.history_)

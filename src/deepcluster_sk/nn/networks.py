@@ -102,6 +102,46 @@ def conv_output_sizes(height: int, width: int, n_blocks: int) -> list[tuple[int,
     return sizes
 
 
+def _leaves_bfloat16(x: torch.Tensor, stride: tuple[int, ...], narrow_width: int) -> bool:
+    """Whether a strided convolution of ``x`` must leave a CPU bfloat16 autocast region.
+
+    oneDNN's bfloat16 convolutions on CPUs with AMX return non-deterministic gradients, NaN
+    or 1e35 at times, when the low-resolution side of a stride-2 convolution is one pixel
+    wide: a ``Conv2d`` whose output, or a ``ConvTranspose2d`` whose input, has width 1
+    (measured on an Intel Xeon with AMX, torch 2.13, maps up to 6x6, with or without
+    channels_last; wider maps and stride 1 were exact, and so were CPUs without AMX).
+    Such maps are tiny, so computing them in float32 costs nothing.
+    """
+    return (
+        narrow_width == 1
+        and stride[-1] > 1
+        and x.device.type == "cpu"
+        and torch.is_autocast_enabled("cpu")
+    )
+
+
+class _Conv2d(nn.Conv2d):
+    """``nn.Conv2d`` that leaves bfloat16 for outputs one pixel wide (see above)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pad, k, s, d = self.padding[-1], self.kernel_size[-1], self.stride[-1], self.dilation[-1]
+        out_width = (x.shape[-1] + 2 * int(pad) - d * (k - 1) - 1) // s + 1
+        if _leaves_bfloat16(x, self.stride, out_width):
+            with torch.autocast("cpu", enabled=False):
+                return super().forward(x.float())
+        return super().forward(x)
+
+
+class _ConvTranspose2d(nn.ConvTranspose2d):
+    """``nn.ConvTranspose2d`` that leaves bfloat16 for inputs one pixel wide (see above)."""
+
+    def forward(self, x: torch.Tensor, output_size: list[int] | None = None) -> torch.Tensor:
+        if _leaves_bfloat16(x, self.stride, x.shape[-1]):
+            with torch.autocast("cpu", enabled=False):
+                return super().forward(x.float(), output_size)
+        return super().forward(x, output_size)
+
+
 class ConvEncoder(nn.Module):
     """Convolutional trunk whose blocks halve the image; returns the flattened last map.
 
@@ -138,7 +178,7 @@ class ConvEncoder(nn.Module):
         for c in channels:
             stride = 2 if downsample == "stride" else 1
             layers.append(
-                nn.Conv2d(prev, int(c), kernel_size, stride=stride, padding=kernel_size // 2)
+                _Conv2d(prev, int(c), kernel_size, stride=stride, padding=kernel_size // 2)
             )
             if batch_norm:
                 layers.append(nn.BatchNorm2d(int(c)))
@@ -208,7 +248,7 @@ class ConvDecoder(nn.Module):
         self.post = nn.ModuleList()
         prev = chans[-1]
         for i, c_out in enumerate(outs):
-            self.deconvs.append(nn.ConvTranspose2d(prev, c_out, 3, stride=2, padding=1))
+            self.deconvs.append(_ConvTranspose2d(prev, c_out, 3, stride=2, padding=1))
             post: list[nn.Module] = []
             if i < len(outs) - 1:
                 if batch_norm:
