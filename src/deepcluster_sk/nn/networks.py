@@ -109,8 +109,8 @@ def _leaves_bfloat16(x: torch.Tensor, stride: tuple[int, ...], narrow_width: int
     or 1e35 at times, when the low-resolution side of a stride-2 convolution is one pixel
     wide: a ``Conv2d`` whose output, or a ``ConvTranspose2d`` whose input, has width 1
     (measured on an Intel Xeon with AMX, torch 2.13, maps up to 6x6, with or without
-    channels_last; wider maps and stride 1 were exact, and so were CPUs without AMX).
-    Such maps are tiny, so computing them in float32 costs nothing.
+    channels_last; wider maps and stride 1 were exact). Such maps are tiny, so computing
+    them in float32 costs nothing.
     """
     return (
         narrow_width == 1
