@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from deepcluster_sk._training import FitConfig, TrainingDivergedError, run_training
+import deepcluster_sk._training as training
+from deepcluster_sk._training import (
+    FitConfig,
+    TrainingDivergedError,
+    run_training,
+    zero_tiny_moments,
+)
 from deepcluster_sk._utils import make_generator, seeded_torch
 
 
@@ -214,3 +220,69 @@ def test_unknown_optimizer():
         run_training(
             model, lambda b, e: (model(b[0]).sum(), {}), X, config, generator=make_generator(0)
         )
+
+
+def _subnormal(t: torch.Tensor) -> int:
+    tiny = torch.finfo(t.dtype).tiny
+    return int(((t != 0) & (t.abs() < tiny)).sum())
+
+
+def test_zero_tiny_moments_zeroes_only_small_adam_moments():
+    w = torch.nn.Parameter(torch.zeros(4))
+    opt = torch.optim.Adam([w])
+    opt.state[w] = {
+        "step": torch.tensor(3.0),
+        "exp_avg": torch.tensor([1e-31, -1e-31, 1e-29, 0.5]),
+        "exp_avg_sq": torch.tensor([1e-40, 1e-20, 2e-30, 1e-31]),
+    }
+    zero_tiny_moments(opt)
+    state = opt.state[w]
+    assert state["exp_avg"].tolist() == pytest.approx([0.0, 0.0, 1e-29, 0.5], rel=1e-6)
+    assert state["exp_avg_sq"].tolist() == pytest.approx([0.0, 1e-20, 2e-30, 0.0], rel=1e-6)
+    assert state["step"].item() == 3.0
+
+
+def _fit_with_a_dead_weight(monkeypatch, flush_steps):
+    """Train a linear model plus a weight whose gradient is exactly zero after epoch 0."""
+    monkeypatch.setattr(training, "_MOMENT_FLUSH_STEPS", flush_steps)
+    X, y = _toy()
+    with seeded_torch(0):
+        model = torch.nn.Linear(5, 1)
+    dead = torch.nn.Parameter(torch.ones(3))
+    seen = []
+    original = torch.optim.Adam.step
+
+    def spy(self, *args, **kwargs):
+        seen.append(self)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.Adam, "step", spy)
+
+    def loss_fn(batch, epoch):
+        xb, yb = batch
+        # In the graph, but times 0 after the first epoch: a gradient of exactly zero.
+        extra = (dead**2).sum() * float(epoch == 0)
+        return torch.nn.functional.mse_loss(model(xb), yb) + extra, {}
+
+    # 300 rows in batches of 32: 10 steps an epoch, 1,200 in all; the dead weight's first
+    # moment decays by 0.9 a step and reaches the subnormal range after about 850.
+    config = FitConfig(n_epochs=120, batch_size=32, lr=0.01)
+    params = [*model.parameters(), dead]
+    run_training(model, loss_fn, (X, y), config, generator=make_generator(0), params=params)
+    return model, dead, seen[-1].state[dead]
+
+
+def test_engine_keeps_adam_moments_out_of_the_subnormal_range(monkeypatch):
+    # Without the periodic zeroing the dead weight's first moment gets stuck in the
+    # subnormal range (0.9 times the smallest subnormal rounds back to it) ...
+    model_off, dead_off, state_off = _fit_with_a_dead_weight(monkeypatch, 10**9)
+    assert _subnormal(state_off["exp_avg"]) == 3
+    # ... with it (the engine's default, every 100 steps on the CPU) it is zero ...
+    model_on, dead_on, state_on = _fit_with_a_dead_weight(monkeypatch, 100)
+    assert _subnormal(state_on["exp_avg"]) == 0
+    assert _subnormal(state_on["exp_avg_sq"]) == 0
+    assert torch.equal(state_on["exp_avg"], torch.zeros(3))
+    # ... and the weights come out bit for bit the same.
+    assert torch.equal(model_on.weight, model_off.weight)
+    assert torch.equal(model_on.bias, model_off.bias)
+    assert torch.equal(dead_on, dead_off)

@@ -7,7 +7,8 @@ only supplies a *batch loss*: a function ``loss_fn(batch, epoch) -> (loss, terms
 Speed notes: the data stay on the training device as tensors; mini-batches are taken by
 indexing with a shuffled index tensor (no ``DataLoader``, no per-sample Python work); loss
 terms are accumulated on the device and read back once per epoch (no ``.item()`` per step);
-Adam uses the fused kernel where torch offers it.
+Adam uses the fused kernel where torch offers it, and on the CPU its moment estimates are
+kept out of the subnormal range (:func:`zero_tiny_moments`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import torch
 
 from ._utils import rows_as_float
 
-__all__ = ["FitConfig", "TrainingDivergedError", "run_training"]
+__all__ = ["FitConfig", "TrainingDivergedError", "run_training", "zero_tiny_moments"]
 
 BatchLoss = Callable[[tuple[torch.Tensor, ...], int], tuple[torch.Tensor, dict[str, torch.Tensor]]]
 
@@ -123,6 +124,40 @@ class FitConfig:
             lr0 = lr0 * self.lr_decay_gamma ** (epoch // self.lr_decay_step)
         start = self.lr if base_lr is None else base_lr
         return max(lr0, min(self.lr_min, start))
+
+
+#: Adam moments below this magnitude are set to zero (CPU only), every
+#: ``_MOMENT_FLUSH_STEPS`` optimizer steps: see :func:`zero_tiny_moments`.
+_TINY_MOMENT = 1e-30
+_MOMENT_FLUSH_STEPS = 100
+
+
+def zero_tiny_moments(optimizer: torch.optim.Optimizer, threshold: float = _TINY_MOMENT) -> None:
+    """Set Adam's first and second moment estimates below ``threshold`` to zero, in place.
+
+    A weight whose gradient has become exactly zero (one feeding a unit that no longer
+    fires: in the papers' 2000-unit layer on scikit-learn's digits, four in ten) keeps its
+    first moment decaying by ``beta1`` every step, through the subnormal range of float32,
+    where it stays for good (0.9 times the smallest subnormal rounds back to it).
+    Arithmetic on subnormals is many times slower on x86 CPUs: on digits the fused Adam
+    step took 7 ms instead of 2, a third of the DVAE's fit. A moment under 1e-30 moves its
+    weight by under 1e-26 times the learning rate (Adam's ``eps`` is 1e-4 or more in this
+    package), below float32's resolution of any weight not already ~0, so zeroing it changes
+    nothing but the speed. Called every 100 steps, a first moment that falls under the
+    threshold is zeroed before it can decay to 1.2e-38 (that takes 175 steps at 0.9).
+
+    Parameters
+    ----------
+    optimizer : torch.optim.Optimizer
+        Its ``exp_avg`` and ``exp_avg_sq`` state tensors are edited; other state is left
+        alone.
+    threshold : float, default=1e-30
+    """
+    for state in optimizer.state.values():
+        for key in ("exp_avg", "exp_avg_sq"):
+            moment = state.get(key)
+            if isinstance(moment, torch.Tensor) and moment.is_floating_point():
+                moment.masked_fill_(moment.abs() < threshold, 0.0)
 
 
 def make_optimizer(
@@ -261,6 +296,7 @@ def run_training(
     first: torch.Tensor | None = None
     reference = None
     step = 0  # optimizer steps taken, for the warm-up
+    taken = 0  # optimizer steps taken in this phase
 
     module.train()
     try:
@@ -287,6 +323,9 @@ def run_training(
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
+                taken += 1
+                if device.type == "cpu" and taken % _MOMENT_FLUSH_STEPS == 0:
+                    zero_tiny_moments(optimizer)
                 size = idx.shape[0]
                 seen += size
                 loss_sum += loss.detach() * size
