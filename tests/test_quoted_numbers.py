@@ -201,6 +201,9 @@ DV60_P50 = "DVAEClusterer_mnist-train_n60000_seed0_defaults"
 #: Text of the user guide naming the 50-epoch version's settings.
 P50 = "The version before this one pretrained for 50 epochs\n(``pretrain_epochs=50``"
 DV_USPS_BETA0 = "DVAEClusterer_usps_n9298_seed{}_anchored_ablation_beta0"
+#: ``similarity_weight=0`` with otherwise the defaults of 100 pretraining epochs.
+DV_USPS_BETA0_NOW = "DVAEClusterer_usps_n9298_seed{}_ablation_beta0_p100"
+DV10_BETA0_NOW = "DVAEClusterer_mnist-test_n10000_seed{}_ablation_beta0_p100"
 # The DVAE's defaults before the permanent anchor (25 anchored epochs with weight 1, then
 # released; 50 warm-up epochs).
 DV_DIGITS_A25 = DV_DIGITS + "_defaults_anchor25"
@@ -614,12 +617,23 @@ QUOTES: list[Quote] = [
     ),
     Q(
         DVAE_RST,
+        "seeds 0, 1 and 2 reached ACC 0.969, 0.967 and 0.964 on\nUSPS (mean 0.966; with β = 1: "
+        "0.969, 0.967 and 0.964, mean 0.967) and 0.932, 0.955 and 0.940\non the 10,000 MNIST test "
+        "images (mean 0.942; with β = 1: 0.932, 0.952 and 0.940, mean\n0.941)",
+        *per_seed(DV_USPS_BETA0_NOW, with_mean=True),
+        *per_seed(DV_USPS_NOW, with_mean=True),
+        *per_seed(DV10_BETA0_NOW, with_mean=True),
+        *per_seed(DV10_NOW, with_mean=True),
+        context="With ``similarity_weight=0`` and otherwise today's defaults",
+    ),
+    Q(
+        DVAE_RST,
         "gave ACC\n0.958, 0.955 and 0.960 on seeds 0, 1 and 2 (mean 0.958), β = 1 0.958, 0.956 and "
         "0.959 (mean\n0.958)",
         *per_seed(DV_USPS_BETA0, with_mean=True),
         *per_seed(DV_USPS_P50, with_mean=True),
         context=(
-            "with the 50 pretraining epochs of the version before\n(``pretrain_epochs=50``), "
+            "the 50 pretraining epochs of the version before\n(``pretrain_epochs=50``), "
             "``similarity_weight=0`` with otherwise the defaults"
         ),
     ),
