@@ -296,8 +296,7 @@ def run_training(
     # Divergence guard: |loss| of the phase's first batch, and the largest |loss| per epoch.
     first: torch.Tensor | None = None
     reference = None
-    step = 0  # optimizer steps taken, for the warm-up
-    taken = 0  # optimizer steps taken in this phase
+    step = 0  # optimizer steps taken in this phase (the warm-up, the moment zeroing)
 
     module.train()
     try:
@@ -314,8 +313,8 @@ def run_training(
             seen = 0
             scheduled = [group["lr"] for group in optimizer.param_groups]
             for b in range(n_batches):
-                if step < config.warmup_steps:
-                    step += 1
+                step += 1
+                if step <= config.warmup_steps:
                     for group, lr in zip(optimizer.param_groups, scheduled, strict=True):
                         group["lr"] = lr * step / config.warmup_steps
                 idx = perm[b * batch_size : (b + 1) * batch_size]
@@ -324,8 +323,7 @@ def run_training(
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
-                taken += 1
-                if device.type == "cpu" and taken % _MOMENT_FLUSH_STEPS == 0:
+                if device.type == "cpu" and step % _MOMENT_FLUSH_STEPS == 0:
                     zero_tiny_moments(optimizer)
                 size = idx.shape[0]
                 seen += size
