@@ -401,6 +401,33 @@ def test_auto_batch_size_gives_small_data_enough_steps():
     assert resolve_batch_size("auto", 1797) == 128
     assert resolve_batch_size("auto", 178) == 32
     assert resolve_batch_size(64, 10) == 64
+    # ConvAEKMeans asks for 25 mini-batches an epoch: only sets under 6,400 rows change.
+    assert resolve_batch_size("auto", 6400, min_batches=25) == 256
+    assert resolve_batch_size("auto", 6399, min_batches=25) == 128
+    assert resolve_batch_size("auto", 1797, min_batches=25) == 64
+    assert resolve_batch_size("auto", 178, min_batches=25) == 32
+
+
+def test_conv_ae_kmeans_small_sets_get_more_steps_and_umap_neighbours(monkeypatch):
+    """ConvAEKMeans' small-data rule: 25 batches an epoch, 50 UMAP neighbours under 4,096
+    rows; AEGMM keeps 10 batches and 30 neighbours; the neighbours reach UMAP."""
+    import deepcluster_sk._base as base
+
+    ck, ae = ConvAEKMeans(), AEGMM()
+    assert (ck._umap_neighbours(1797), ck._umap_neighbours(4096)) == (50, 30)
+    assert (ae._umap_neighbours(1797), ae._umap_neighbours(70000)) == (30, 30)
+    seen = []
+
+    def record(Z, n_components, n_neighbors, min_dist, rng, verbose=False):
+        seen.append(n_neighbors)
+        return Z[:, :n_components].astype(np.float64)
+
+    monkeypatch.setattr(base, "fit_umap_embedding", record)
+    X = np.random.RandomState(0).rand(300, 64).astype(np.float32)
+    est = ConvAEKMeans(3, channels=(4, 8), n_epochs=1, random_state=0).fit(X)
+    assert seen == [50] and est._batch_size == 32
+    AEGMM(3, hidden_dims=(8,), n_epochs=1, random_state=0).fit(X)
+    assert seen == [50, 30]
 
 
 @pytest.mark.parametrize("Estimator", [AEGMM, ConvAEKMeans])

@@ -214,6 +214,9 @@ class BaseDeepClusterer(
     _head_max_samples: int = 100_000
     #: Rows per call when a fitted head labels or scores codes (bounds its temporaries).
     _head_chunk_rows: int = 65_536
+    #: ``batch_size="auto"`` halves the batch (down to 32) while an epoch would hold fewer
+    #: than this many mini-batches (see ``resolve_batch_size``).
+    _auto_min_batches: int = 10
     #: What the collapse warning suggests changing.
     _collapse_hint: str = (
         "Train longer (n_epochs), lower lr, check the scaling of X, or lower n_clusters."
@@ -460,7 +463,9 @@ class BaseDeepClusterer(
         self._check_input(X)
         self._device = resolve_device(self.device)
         self._precision = resolve_precision(self.precision, self._device)
-        self._batch_size = resolve_batch_size(self.batch_size, X.shape[0])
+        self._batch_size = resolve_batch_size(
+            self.batch_size, X.shape[0], self._auto_min_batches
+        )
         rng = check_random_state(self.random_state)
         seed = draw_seed(rng)
         if warm:
@@ -709,8 +714,18 @@ class AutoencoderClusterer(BaseDeepClusterer):
     #: 20, 2 of 11 UMAP seeds gave ACC 0.83-0.84 on digits networks; 30 gave 0.89-0.92 in 15 of 15.
     _umap_n_neighbors: int = 30
     _umap_min_dist: float = 0.0
+    #: UMAP neighbours on sets of fewer than ``_small_data_rows`` rows (None: as above).
+    _umap_n_neighbors_small: int | None = None
+    _small_data_rows: int = 4096
     #: Training neighbours that place a new code in the manifold (see NeighbourExtension).
     _extension_n_neighbors: int = 10
+
+    def _umap_neighbours(self, n_samples: int) -> int:
+        """UMAP's ``n_neighbors`` for the manifold of ``n_samples`` codes."""
+        small = self._umap_n_neighbors_small
+        if small is not None and n_samples < self._small_data_rows:
+            return int(small)
+        return int(self._umap_n_neighbors)
 
     def _fit_head_space(self, Z: np.ndarray, rng: np.random.RandomState) -> np.ndarray:
         """``manifold="umap"``: embed the codes with UMAP in ``n_clusters`` dimensions."""
@@ -720,7 +735,7 @@ class AutoencoderClusterer(BaseDeepClusterer):
         embedding = fit_umap_embedding(
             Z,
             self.n_clusters,
-            self._umap_n_neighbors,
+            self._umap_neighbours(Z.shape[0]),
             self._umap_min_dist,
             rng,
             verbose=self.verbose > 1,

@@ -72,15 +72,19 @@ class ConvAEKMeans(AutoencoderClusterer):
         Training epochs.
     batch_size : int or "auto", default="auto"
         Mini-batch size (at least 2, for batch normalisation). ``"auto"`` is 256, halved
-        (down to 32) while an epoch would hold fewer than 10 mini-batches.
+        (down to 32) while an epoch would hold fewer than 25 mini-batches, so sets of
+        fewer than 6,400 rows get smaller batches and more optimizer steps (1,797 digits:
+        64, 29 steps an epoch). On digits this and the 50 UMAP neighbours below raised the
+        mean ACC of ten seeds from 0.853 to 0.881 (user guide).
     lr : float, default=1e-3
         Adam learning rate.
     kmeans_n_init : int, default=10
         Number of k-means restarts; the lowest inertia is kept.
     manifold : {"umap", None}, default="umap"
         The inductive manifold step between the codes and the head (N2D-style). ``"umap"``
-        embeds the training codes with UMAP in ``n_clusters`` dimensions (30 neighbours,
-        ``min_dist=0``, seeded) and fits the PCA and k-means there; ``labels_``,
+        embeds the training codes with UMAP in ``n_clusters`` dimensions (30 neighbours, 50
+        on sets of fewer than 4,096 rows, ``min_dist=0``, seeded) and fits the PCA and
+        k-means there; ``labels_``,
         ``predict``, ``transform`` and ``score`` place a row at the weighted mean of the embeddings
         of its 10 nearest training codes (UMAP's own starting point for new data), a
         deterministic map that treats unseen rows like training rows. None clusters the
@@ -164,6 +168,12 @@ class ConvAEKMeans(AutoencoderClusterer):
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "kmeans_n_init": [Interval(Integral, 1, None, closed="left")],
     }
+
+    #: Small sets: 25 mini-batches an epoch and 50 UMAP neighbours. On digits (180 images a
+    #: class) 30 neighbours left sub-styles of a digit (the two kinds of 1) as separate
+    #: islands that k-means split while merging 3 and 9; large sets are not affected.
+    _auto_min_batches: int = 25
+    _umap_n_neighbors_small: int | None = 50
 
     def __init__(
         self,

@@ -238,21 +238,27 @@ def cpu_has_fast_bfloat16() -> bool:
     return bool(capability.get("amx_bf16", False) or capability.get("avx512_bf16", False))
 
 
-#: ``batch_size="auto"``: the largest and smallest batch, and the fewest batches an epoch has.
+#: ``batch_size="auto"``: the largest and smallest batch, and the fewest batches an epoch has
+#: unless the estimator asks for more (``_auto_min_batches``).
 _AUTO_BATCH_MAX, _AUTO_BATCH_MIN, _AUTO_MIN_BATCHES = 256, 32, 10
 
 
-def resolve_batch_size(batch_size: int | str, n_samples: int) -> int:
+def resolve_batch_size(
+    batch_size: int | str, n_samples: int, min_batches: int = _AUTO_MIN_BATCHES
+) -> int:
     """The training batch size for ``n_samples`` rows.
 
-    ``"auto"`` is 256, halved (down to 32) while an epoch would hold fewer than 10
-    mini-batches: small data sets then get enough optimizer steps per epoch (1,797 digits:
-    128, 14 steps an epoch instead of 7) at the same cost in samples.
+    ``"auto"`` is 256, halved (down to 32) while an epoch would hold fewer than
+    ``min_batches`` mini-batches: small data sets then get enough optimizer steps per epoch
+    (1,797 digits with the default 10: 128, 14 steps an epoch instead of 7) at the same
+    cost in samples.
 
     Parameters
     ----------
     batch_size : int or "auto"
     n_samples : int
+    min_batches : int, default=10
+        The fewest mini-batches an ``"auto"`` epoch aims for.
 
     Returns
     -------
@@ -261,7 +267,7 @@ def resolve_batch_size(batch_size: int | str, n_samples: int) -> int:
     if batch_size != "auto":
         return int(batch_size)
     size = _AUTO_BATCH_MAX
-    while size > _AUTO_BATCH_MIN and n_samples < _AUTO_MIN_BATCHES * size:
+    while size > _AUTO_BATCH_MIN and n_samples < min_batches * size:
         size //= 2
     return size
 
