@@ -463,9 +463,7 @@ class BaseDeepClusterer(
         self._check_input(X)
         self._device = resolve_device(self.device)
         self._precision = resolve_precision(self.precision, self._device)
-        self._batch_size = resolve_batch_size(
-            self.batch_size, X.shape[0], self._auto_min_batches
-        )
+        self._batch_size = resolve_batch_size(self.batch_size, X.shape[0], self._auto_min_batches)
         rng = check_random_state(self.random_state)
         seed = draw_seed(rng)
         if warm:
