@@ -294,6 +294,7 @@ def run_benchmark(
     out_dir: str | os.PathLike | None = None,
     tag: str | None = None,
     monitor_every: int = 0,
+    settings: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Fit ``estimator`` on ``dataset`` and return (and optionally write) the result record.
 
@@ -329,6 +330,10 @@ def run_benchmark(
         ``predict`` on a seeded sample of at most 10,000 training rows: the accuracy
         trajectory (see :func:`monitored`). It only reads the labels; training never sees
         them.
+    settings : dict, optional
+        Private class settings to override on the estimator for a probe (``{"_tol": 1e-3}``);
+        each must be an existing ``_name`` setting of the class. They are recorded under
+        ``private_settings`` (with the rest) and ``settings_overrides``.
 
     Returns
     -------
@@ -356,6 +361,14 @@ def run_benchmark(
             )
         cls = monitored(cls, X, y, monitor_every, seed)
     est = cls(**params)
+    overrides = dict(settings or {})
+    known = _private_settings(cls)
+    for name, value in overrides.items():
+        if name not in known:
+            raise ValueError(
+                f"{name!r} is not a private setting of {estimator}; known: {sorted(known)}."
+            )
+        setattr(est, name, value)
     resolved = resolve_device(params["device"])
     if resolved.type == "cuda":
         torch.cuda.reset_peak_memory_stats(resolved)
@@ -394,7 +407,8 @@ def run_benchmark(
         "params": est.get_params(),
         # The class's private settings (``_anchor_weight``...), which get_params leaves out:
         # a run measured before one of them changed is then told apart from today's.
-        "private_settings": _private_settings(type(est)),
+        "private_settings": {**_private_settings(type(est)), **overrides},
+        "settings_overrides": overrides,
         "precision": getattr(est, "_precision", None),
         "metrics": metrics,
         # Cluster sizes of the training partition (an empty cluster shows as 0) and the

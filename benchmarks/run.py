@@ -37,6 +37,11 @@ def main(argv: list[str] | None = None) -> None:
         default=0,
         help="log ACC/NMI of predict every N epochs of the joint phase (0: off)",
     )
+    parser.add_argument(
+        "--settings",
+        default="{}",
+        help="private class settings to override, as JSON (probes: '{\"_tol\": 0.001}')",
+    )
     parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
     args = parser.parse_args(argv)
     record = run_benchmark(
@@ -51,6 +56,7 @@ def main(argv: list[str] | None = None) -> None:
         out_dir=args.out,
         tag=args.tag,
         monitor_every=args.monitor_every,
+        settings=json.loads(args.settings),
     )
     summary = {k: record[k] for k in ("estimator", "dataset", "n_samples", "seed", "device")}
     summary.update(record["metrics"])

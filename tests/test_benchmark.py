@@ -183,3 +183,16 @@ def test_unknown_names_are_clear_errors():
         run_benchmark("KMeans", "digits")
     with pytest.raises(ValueError, match="Unknown dataset"):
         load_benchmark_data("cifar")
+
+
+def test_settings_override_private_class_settings_and_are_recorded():
+    tiny = {"hidden_dims": [8], "n_epochs": 1, "manifold": None}
+    record = run_benchmark("AEGMM", "blobs", params=tiny, settings={"_input_dropout": 0.3})
+    assert record["settings_overrides"] == {"_input_dropout": 0.3}
+    assert record["private_settings"]["_input_dropout"] == 0.3
+    # The override is on the instance: the class keeps its value.
+    from deepcluster_sk import AEGMM
+
+    assert AEGMM._input_dropout == 0.0
+    with pytest.raises(ValueError, match="not a private setting"):
+        run_benchmark("AEGMM", "blobs", params=tiny, settings={"_no_such": 1})

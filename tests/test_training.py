@@ -286,3 +286,27 @@ def test_engine_keeps_adam_moments_out_of_the_subnormal_range(monkeypatch):
     assert torch.equal(model_on.weight, model_off.weight)
     assert torch.equal(model_on.bias, model_off.bias)
     assert torch.equal(dead_on, dead_off)
+
+
+def test_denoising_pretraining_is_seeded_and_changes_only_when_asked():
+    """``_input_dropout``: zero keeps the plain autoencoder (same fit, same draws from
+    ``random_state``); a positive fraction trains on corrupted inputs, reproducibly."""
+    from sklearn.datasets import make_blobs
+
+    from deepcluster_sk import AEGMM
+
+    X, _ = make_blobs(200, n_features=12, centers=3, random_state=0)
+    X = X.astype(np.float32)
+    params = {"hidden_dims": (16,), "latent_dim": 3, "n_epochs": 3, "manifold": None}
+
+    def fit(drop):
+        est = AEGMM(3, random_state=0, **params)
+        est._input_dropout = drop
+        return est.fit(X)
+
+    plain, again = fit(0.0), fit(0.0)
+    assert [r["loss"] for r in plain.history_] == [r["loss"] for r in again.history_]
+    noisy, noisy_again = fit(0.3), fit(0.3)
+    assert [r["loss"] for r in noisy.history_] == [r["loss"] for r in noisy_again.history_]
+    assert noisy.history_[0]["loss"] != plain.history_[0]["loss"]
+    np.testing.assert_array_equal(noisy.labels_, noisy_again.labels_)

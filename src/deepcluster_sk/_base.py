@@ -217,6 +217,9 @@ class BaseDeepClusterer(
     #: ``batch_size="auto"`` halves the batch (down to 32) while an epoch would hold fewer
     #: than this many mini-batches (see ``resolve_batch_size``).
     _auto_min_batches: int = 10
+    #: Denoising pretraining: the fraction of each row's values zeroed at random in the
+    #: network's input (the target stays the clean row); 0 trains a plain autoencoder.
+    _input_dropout: float = 0.0
     #: What the collapse warning suggests changing.
     _collapse_hint: str = (
         "Train longer (n_epochs), lower lr, check the scaling of X, or lower n_clusters."
@@ -414,10 +417,18 @@ class BaseDeepClusterer(
         per-sample negative log-likelihoods (the VAE's).
         """
         module = self.module_
+        drop = float(self._input_dropout)
+        noise = make_generator(draw_seed(rng), self._device) if drop > 0 else None
 
         def loss_fn(batch, epoch):
             (xb,) = batch
-            return self._reconstruction_loss(module(xb), xb, reduction).mean(), {}
+            inputs = xb
+            if noise is not None:
+                # Denoising: the network sees the row with a random fraction of its values
+                # zeroed and reconstructs the clean row.
+                keep = torch.rand(xb.shape, generator=noise, device=xb.device) >= drop
+                inputs = xb * keep
+            return self._reconstruction_loss(module(inputs), xb, reduction).mean(), {}
 
         return self._train(loss_fn, X, config, rng, params=module.autoencoder_parameters())
 
