@@ -90,6 +90,7 @@ class Run:
     stems: tuple[str, ...]
     key: str  # dotted: "metrics.acc", "test_metrics.v_measure", "fit_seconds"
     scale: float = 1.0  # e.g. 1 / 60 for minutes
+    reduce: str = "mean"  # over several stems: "mean" or "min" (the worst seed)
 
     def value(self, results: dict[str, dict]) -> float:
         values = []
@@ -98,10 +99,11 @@ class Run:
             for part in self.key.split("."):
                 item = item[part]
             values.append(float(item) * self.scale)
-        return statistics.fmean(values)
+        return min(values) if self.reduce == "min" else statistics.fmean(values)
 
     def __str__(self) -> str:
-        which = self.stems[0] if len(self.stems) == 1 else f"mean of {', '.join(self.stems)}"
+        how = "worst" if self.reduce == "min" else "mean"
+        which = self.stems[0] if len(self.stems) == 1 else f"{how} of {', '.join(self.stems)}"
         return f"{which}: {self.key}"
 
 
@@ -127,6 +129,11 @@ def run(stem: str, key: str = "acc") -> Run:
 def mean(stems: list[str], key: str = "acc") -> Run:
     """The mean of ``metrics.<key>`` over several runs."""
     return Run(tuple(stems), f"metrics.{key}")
+
+
+def worst(stems: list[str], key: str = "acc") -> Run:
+    """The lowest ``metrics.<key>`` over several runs."""
+    return Run(tuple(stems), f"metrics.{key}", reduce="min")
 
 
 def tabular(stem: str, data: str, method: str) -> Run:
@@ -225,6 +232,8 @@ CK_DIGITS_NOW = CK_DIGITS + "_defaults"
 #: The same defaults on a 2-core Intel Xeon with AMX, after the Adam-moment change.
 AE_DIGITS_S14 = AE_DIGITS + "_defaults_s14"
 CK_DIGITS_S14 = CK_DIGITS + "_defaults_s14"
+#: ConvAEKMeans with the small-data rule (25 mini-batches an epoch, 50 UMAP neighbours).
+CK_DIGITS_S15 = CK_DIGITS + "_defaults_s15"
 AE10_NOW = "AEGMM_mnist-test_n10000_seed{}_defaults"
 CK10_NOW = "ConvAEKMeans_mnist-test_n10000_seed{}_defaults"
 CK70_NOW = "ConvAEKMeans_mnist_n70000_seed{}_defaults"
@@ -382,10 +391,35 @@ QUOTES: list[Quote] = [
     ),
     Q(
         CAE_RST,
-        "on digits reached ACC 0.850, 0.801 and 0.855\n(mean 0.835) in 14 s a fit",
+        "on scikit-learn's digits seeds 0, 1 and 2 reached ACC 0.871, 0.874 and 0.923 (mean "
+        "0.889) in 16 s a fit, and the ten seeds 0-9 a mean ACC of 0.881, the worst 0.849",
+        *[run(s) for s in seeds(CK_DIGITS_S15)],
+        mean(seeds(CK_DIGITS_S15)),
+        mean(seeds(CK_DIGITS_S15, 10)),
+        worst(seeds(CK_DIGITS_S15, 10)),
+        context="With today's defaults (bfloat16 training on a 2-core Intel Xeon with AMX",
+        defaults=True,
+    ),
+    Q(
+        "src/deepcluster_sk/_conv_ae_kmeans.py",
+        "raised the mean ACC of seeds 0-2 from 0.835 to 0.889",
+        mean(seeds(CK_DIGITS_S14)),
+        mean(seeds(CK_DIGITS_S15)),
+        context="On digits this and the 50 UMAP neighbours below",
+    ),
+    Q(
+        CAE_RST,
+        "machine gave ACC 0.850, 0.801 and 0.855 (mean 0.835) in 14 s a fit",
         *[run(s) for s in seeds(CK_DIGITS_S14)],
         mean(seeds(CK_DIGITS_S14)),
-        defaults=True,
+        context="Before this small-data rule (10 mini-batches an epoch, batch 128 on digits",
+    ),
+    Q(
+        CAE_RST,
+        "the version before the rule gave 0.868, 0.826 and 0.860 (mean 0.851)",
+        *[run(s) for s in seeds(CK_DIGITS_NOW)],
+        mean(seeds(CK_DIGITS_NOW)),
+        context="On a 2-core AMD EPYC with AVX-512-BF16",
     ),
     Q(
         "src/deepcluster_sk/_aegmm.py",
@@ -404,14 +438,10 @@ QUOTES: list[Quote] = [
     ),
     Q(
         CAE_RST,
-        "on scikit-learn's digits ACC 0.868, 0.826 and 0.860 (mean 0.851), in 19-21 s a fit; on "
-        "the 10,000 MNIST "
-        "test images 0.948, 0.800 and 0.935 (mean 0.894)",
-        *[run(s) for s in seeds(CK_DIGITS_NOW)],
-        mean(seeds(CK_DIGITS_NOW)),
+        "on the 10,000 MNIST test images 0.948, 0.800 and 0.935 (mean 0.894)",
         *[run(s) for s in seeds(CK10_NOW)],
         mean(seeds(CK10_NOW)),
-        context="With today's defaults",
+        context="Larger sets are not affected by that rule. With today's defaults",
         defaults=True,
     ),
     Q(
