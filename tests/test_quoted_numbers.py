@@ -234,6 +234,8 @@ AE_DIGITS_S14 = AE_DIGITS + "_defaults_s14"
 CK_DIGITS_S14 = CK_DIGITS + "_defaults_s14"
 #: ConvAEKMeans with the small-data rule (25 mini-batches an epoch, 50 UMAP neighbours).
 CK_DIGITS_S15 = CK_DIGITS + "_defaults_s15"
+#: Seeds 3-9 with the rule before (``--settings``: 10 mini-batches, 30 neighbours).
+CK_DIGITS_BEFORE = CK_DIGITS + "_before_small_rule"
 AE10_NOW = "AEGMM_mnist-test_n10000_seed{}_defaults"
 CK10_NOW = "ConvAEKMeans_mnist-test_n10000_seed{}_defaults"
 CK70_NOW = "ConvAEKMeans_mnist_n70000_seed{}_defaults"
@@ -409,9 +411,11 @@ QUOTES: list[Quote] = [
     ),
     Q(
         CAE_RST,
-        "machine gave ACC 0.850, 0.801 and 0.855 (mean 0.835) in 14 s a fit",
+        "machine gave ACC 0.850, 0.801 and 0.855 (mean 0.835) in 14 s a fit, and the ten seeds a "
+        "mean ACC of 0.852",
         *[run(s) for s in seeds(CK_DIGITS_S14)],
         mean(seeds(CK_DIGITS_S14)),
+        mean(seeds(CK_DIGITS_S14) + [CK_DIGITS_BEFORE.format(s) for s in range(3, 10)]),
         context="Before this small-data rule (10 mini-batches an epoch, batch 128 on digits",
     ),
     Q(
