@@ -488,3 +488,45 @@ def test_dvae_initial_partition_of_large_data_is_fitted_on_a_subset(blobs, init,
     assert adjusted_rand_score(y, est.init_labels_) > 0.9  # every row labelled, and well
     again = DVAEClusterer(3, **TINY, **params).fit(X)
     np.testing.assert_array_equal(again.init_labels_, est.init_labels_)
+
+
+def test_umap_kernels_get_numba_disk_caching_once_per_process(monkeypatch):
+    """UMAP's uncached kernels get numba's on-disk cache (identical code, loaded by later
+    processes); missing or uncacheable kernels are skipped; the variable turns it off."""
+    import types
+
+    from numba.core.caching import NullCache
+
+    import deepcluster_sk._manifold as manifold
+
+    pytest.importorskip("umap")
+    monkeypatch.setattr(manifold, "_cached_kernels", None)
+    enabled = manifold.cache_umap_kernels()
+    assert enabled == [f"{m}.{n}" for m, n in manifold._UMAP_KERNELS]
+    for module_name, name in manifold._UMAP_KERNELS:
+        kernel = getattr(sys.modules[module_name], name)
+        assert not isinstance(kernel._cache, NullCache)
+
+    calls = []
+
+    class Kernel:
+        def __init__(self, fails=False):
+            self.fails = fails
+
+        def enable_caching(self):
+            if self.fails:
+                raise RuntimeError("cannot cache function: no locator available")
+            calls.append(self)
+
+    fake = types.SimpleNamespace(good=Kernel(), bad=Kernel(fails=True))
+    monkeypatch.setitem(sys.modules, "fake_umap_kernels", fake)
+    kernels = (("fake_umap_kernels", "good"), ("fake_umap_kernels", "bad"))
+    monkeypatch.setattr(manifold, "_UMAP_KERNELS", (*kernels, ("fake_umap_kernels", "gone")))
+    monkeypatch.setattr(manifold, "_cached_kernels", None)
+    assert manifold.cache_umap_kernels() == ["fake_umap_kernels.good"]
+    assert manifold.cache_umap_kernels() == ["fake_umap_kernels.good"]  # once per process
+    assert calls == [fake.good]
+    monkeypatch.setattr(manifold, "_cached_kernels", None)
+    monkeypatch.setenv(manifold.CACHE_ENV, "0")
+    assert manifold.cache_umap_kernels() == []
+    assert calls == [fake.good]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import os
 import warnings
 
 import numpy as np
@@ -10,10 +12,53 @@ from sklearn.neighbors import NearestNeighbors
 
 from ._utils import draw_seed, import_optional
 
-__all__ = ["NeighbourExtension", "fit_umap_embedding"]
+__all__ = ["NeighbourExtension", "cache_umap_kernels", "fit_umap_embedding"]
 
 #: UMAP's own threshold: below it, exact nearest neighbours; above, NN-descent.
 _UMAP_EXACT_KNN_MAX = 4096
+
+#: UMAP's numba kernels that umap-learn compiles afresh in every process (it does not mark
+#: them ``cache=True``): about 4 s of the first embedding of each process on a 2-core CPU.
+_UMAP_KERNELS = (
+    ("umap.umap_", "smooth_knn_dist"),
+    ("umap.umap_", "compute_membership_strengths"),
+    ("umap.layouts", "_nb_optimize_layout_euclidean_single_epoch"),
+)
+#: Set to "0" to leave UMAP's kernels uncached (for example on a read-only file system).
+CACHE_ENV = "DEEPCLUSTER_SK_CACHE_UMAP"
+_cached_kernels: list[str] | None = None
+
+
+def cache_umap_kernels() -> list[str]:
+    """Let numba keep UMAP's compiled kernels on disk between processes.
+
+    umap-learn compiles the kernels of its graph and layout steps again in every new
+    process; numba's own on-disk cache (what ``@njit(cache=True)`` turns on, safe for
+    parallel kernels and for several processes at once, and checked against the CPU model)
+    lets later processes load them instead. The kernels and their results are unchanged.
+    Runs once per process; does nothing when the environment variable
+    ``DEEPCLUSTER_SK_CACHE_UMAP`` is ``"0"``, and skips a kernel that this umap-learn or
+    numba version does not have or cannot cache.
+
+    Returns
+    -------
+    list of str
+        ``module.name`` of the kernels whose cache is on.
+    """
+    global _cached_kernels
+    if _cached_kernels is not None:
+        return _cached_kernels
+    enabled: list[str] = []
+    if os.environ.get(CACHE_ENV, "1") != "0":
+        for module_name, name in _UMAP_KERNELS:
+            try:
+                kernel = getattr(importlib.import_module(module_name), name)
+                kernel.enable_caching()
+            except Exception:  # an older umap-learn or numba, or no writable cache location
+                continue
+            enabled.append(f"{module_name}.{name}")
+    _cached_kernels = enabled
+    return enabled
 
 
 def fit_umap_embedding(
@@ -42,6 +87,7 @@ def fit_umap_embedding(
     embedding : ndarray of shape (n_samples, n_components)
     """
     umap = import_optional("umap", extra="umap", feature="manifold='umap'")
+    cache_umap_kernels()
     n = Z.shape[0]
     k = max(2, min(n_neighbors, n - 1))
     knn: tuple = (None, None, None)
