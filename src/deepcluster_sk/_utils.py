@@ -250,7 +250,7 @@ def resolve_batch_size(
 
     ``"auto"`` is 256, halved (down to 32) while an epoch would hold fewer than
     ``min_batches`` mini-batches: small data sets then get enough optimizer steps per epoch
-    (1,797 digits with the default 10: 128, 14 steps an epoch instead of 7) at the same
+    (1,797 digits with the default 10: 128, 15 steps an epoch instead of 8) at the same
     cost in samples.
 
     Parameters
