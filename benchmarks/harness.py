@@ -407,7 +407,7 @@ def run_benchmark(
         "params": est.get_params(),
         # The class's private settings (``_anchor_weight``...), which get_params leaves out:
         # a run measured before one of them changed is then told apart from today's.
-        "private_settings": {**_private_settings(type(est)), **overrides},
+        "private_settings": {**known, **overrides},
         "settings_overrides": overrides,
         "precision": getattr(est, "_precision", None),
         "metrics": metrics,
