@@ -310,3 +310,52 @@ def test_denoising_pretraining_is_seeded_and_changes_only_when_asked():
     assert [r["loss"] for r in noisy.history_] == [r["loss"] for r in noisy_again.history_]
     assert noisy.history_[0]["loss"] != plain.history_[0]["loss"]
     np.testing.assert_array_equal(noisy.labels_, noisy_again.labels_)
+
+
+def test_random_affine_moves_images_reproducibly_and_keeps_identity():
+    """The augmentation map: zero shift and rotation is the identity; a draw is seeded by its
+    generator; a shift moves the mass of an image without losing it (inside the frame)."""
+    from deepcluster_sk._utils import make_generator, random_affine
+
+    images = torch.zeros(8, 1, 12, 12)
+    images[:, 0, 4:8, 5:7] = 1.0
+    rows = images.reshape(8, -1)
+    same = random_affine(rows, (1, 12, 12), 0.0, 0.0, make_generator(0))
+    torch.testing.assert_close(same, rows, atol=1e-6, rtol=0)
+    moved = random_affine(rows, (1, 12, 12), 0.2, 15.0, make_generator(1))
+    again = random_affine(rows, (1, 12, 12), 0.2, 15.0, make_generator(1))
+    assert torch.equal(moved, again)
+    assert moved.shape == rows.shape
+    assert not torch.allclose(moved, rows)
+    # The block stays inside the frame, so bilinear resampling keeps its mass.
+    torch.testing.assert_close(moved.sum(1), rows.sum(1), atol=0.05, rtol=0)
+    # The centre of mass moves by at most the shift (0.2 * 12 px) plus the rotation's share.
+    grid = torch.arange(12.0)
+    col = (moved.reshape(8, 12, 12).sum(1) * grid).sum(1) / moved.sum(1)
+    assert (col - 5.5).abs().max() <= 0.2 * 12 + 1.0
+    assert (col - 5.5).abs().max() > 0.1
+
+
+def test_augmented_pretraining_only_on_images_and_seeded():
+    """``_augment_shift``/``_augment_rotation``: images train on moved copies (reproducibly);
+    tabular rows are never transformed, so their fit equals the plain one."""
+    from deepcluster_sk import AEGMM
+
+    rng = np.random.RandomState(0)
+    X = rng.rand(120, 64).astype(np.float32)
+    params = {"n_epochs": 2, "manifold": None, "channels": (4, 8), "latent_dim": 3}
+
+    def fit(shift, shape):
+        est = AEGMM(3, input_shape=shape, random_state=0, **params)
+        est._augment_shift, est._augment_rotation = shift, 10.0 * (shift > 0)
+        return est.fit(X)
+
+    plain, moved, moved_again = fit(0.0, (1, 8, 8)), fit(0.1, (1, 8, 8)), fit(0.1, (1, 8, 8))
+    assert [r["loss"] for r in moved.history_] == [r["loss"] for r in moved_again.history_]
+    assert moved.history_[0]["loss"] != plain.history_[0]["loss"]
+    table = {**params, "hidden_dims": (16,)}
+    del table["channels"]
+    flat = [AEGMM(3, random_state=0, **table) for _ in range(2)]
+    flat[1]._augment_shift = 0.1
+    losses = [[r["loss"] for r in est.fit(X).history_] for est in flat]
+    assert losses[0] == losses[1]

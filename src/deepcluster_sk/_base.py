@@ -37,6 +37,7 @@ from ._utils import (
     draw_seed,
     inference_device,
     make_generator,
+    random_affine,
     resolve_batch_size,
     resolve_device,
     resolve_precision,
@@ -220,6 +221,12 @@ class BaseDeepClusterer(
     #: Denoising pretraining: the fraction of each row's values zeroed at random in the
     #: network's input (the target stays the clean row); 0 trains a plain autoencoder.
     _input_dropout: float = 0.0
+    #: Augmented pretraining on images (``input_shape`` of rank 3): each row is moved by a
+    #: random affine map before it is both input and target, with shifts up to this
+    #: fraction of the height/width and rotations up to ``_augment_rotation`` degrees.
+    #: 0 and 0 train on the rows as given; tabular rows are never transformed.
+    _augment_shift: float = 0.0
+    _augment_rotation: float = 0.0
     #: What the collapse warning suggests changing.
     _collapse_hint: str = (
         "Train longer (n_epochs), lower lr, check the scaling of X, or lower n_clusters."
@@ -419,9 +426,18 @@ class BaseDeepClusterer(
         module = self.module_
         drop = float(self._input_dropout)
         noise = make_generator(draw_seed(rng), self._device) if drop > 0 else None
+        shape = getattr(module, "input_shape", None)
+        shift, rotation = float(self._augment_shift), float(self._augment_rotation)
+        augment = (
+            make_generator(draw_seed(rng), self._device)
+            if shape is not None and len(shape) == 3 and (shift > 0 or rotation > 0)
+            else None
+        )
 
         def loss_fn(batch, epoch):
             (xb,) = batch
+            if augment is not None:
+                xb = random_affine(xb, shape, shift, rotation, augment)
             inputs = xb
             if noise is not None:
                 # Denoising: the network sees the row with a random fraction of its values

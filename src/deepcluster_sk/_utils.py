@@ -19,6 +19,7 @@ __all__ = [
     "draw_seed",
     "import_optional",
     "make_generator",
+    "random_affine",
     "resolve_batch_size",
     "resolve_device",
     "resolve_image_shape",
@@ -106,6 +107,52 @@ def make_generator(seed: int, device: torch.device | str = "cpu") -> torch.Gener
     gen = torch.Generator(device=device)
     gen.manual_seed(int(seed))
     return gen
+
+
+def random_affine(
+    rows: torch.Tensor,
+    shape: Sequence[int],
+    shift: float,
+    rotation: float,
+    generator: torch.Generator,
+) -> torch.Tensor:
+    """Move each flattened image by its own random rotation and translation.
+
+    Parameters
+    ----------
+    rows : torch.Tensor of shape (n, C*H*W)
+        Flattened images, row-major.
+    shape : sequence of int
+        ``(C, H, W)``.
+    shift : float
+        Largest translation, as a fraction of the height and of the width (uniform in
+        ``[-shift, shift]`` on each axis).
+    rotation : float
+        Largest rotation in degrees (uniform in ``[-rotation, rotation]``).
+    generator : torch.Generator
+        Source of the draws (on the rows' device).
+
+    Returns
+    -------
+    torch.Tensor of shape (n, C*H*W)
+        The moved images (bilinear interpolation, zeros outside), flattened.
+    """
+    n = rows.shape[0]
+    images = rows.reshape(n, *shape).float()
+    draws = torch.rand((n, 3), generator=generator, device=rows.device) * 2 - 1
+    angle = draws[:, 0] * math.radians(rotation)
+    cos, sin = torch.cos(angle), torch.sin(angle)
+    # affine_grid works in [-1, 1] coordinates: a shift of a fraction f of the width is 2f.
+    theta = torch.stack(
+        [
+            torch.stack([cos, -sin, draws[:, 1] * 2 * shift], dim=1),
+            torch.stack([sin, cos, draws[:, 2] * 2 * shift], dim=1),
+        ],
+        dim=1,
+    )
+    grid = torch.nn.functional.affine_grid(theta, list(images.shape), align_corners=False)
+    moved = torch.nn.functional.grid_sample(images, grid, align_corners=False)
+    return moved.reshape(n, -1).to(rows.dtype)
 
 
 @contextlib.contextmanager
