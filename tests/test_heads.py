@@ -368,6 +368,27 @@ def test_manifold_is_the_default_and_labels_equal_predict(blobs, Estimator):
     assert est.transform(X).shape == (len(X), len(est.get_feature_names_out()))
 
 
+def test_aegmm_places_rows_at_their_nearest_training_code(blobs):
+    """AEGMM's manifold: a training row sits at its own embedding (so ``labels_`` is the
+    mixture's partition of the embedding it was fitted on) and a new row at the embedding of
+    its nearest training code."""
+    pytest.importorskip("umap")
+    X, _ = blobs
+    est = AEGMM(3, n_epochs=5, random_state=0, **TINY)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # numba/umap chatter
+        est.fit(X)
+    embedding = est.manifold_.embedding_
+    np.testing.assert_allclose(est.transform(X), embedding, rtol=0, atol=1e-6)
+    np.testing.assert_array_equal(est.labels_, est.gmm_.predict(embedding.astype(np.float64)))
+    new = X[:40] + 0.3 * np.random.RandomState(2).randn(40, X.shape[1]).astype(np.float32)
+    codes = est.manifold_.codes_
+    nearest = NearestNeighbors(n_neighbors=1).fit(codes).kneighbors(
+        est._latent(new), return_distance=False
+    )[:, 0]
+    np.testing.assert_allclose(est.transform(new), embedding[nearest], rtol=0, atol=1e-6)
+
+
 def test_neighbour_extension_is_a_fixed_map_of_each_row():
     from deepcluster_sk._manifold import NeighbourExtension
 
