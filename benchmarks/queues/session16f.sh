@@ -4,7 +4,5 @@
 cd "$(dirname "$0")/../.."
 export PYTHONPATH="$PWD/src"
 while pgrep -f session16e.sh > /dev/null; do sleep 15; done
-# Digits again, alone: seeds 0 and 1 of session16e.sh shared the CPU with a test run.
-for s in 0 1 2; do python benchmarks/run.py AEGMM digits --data ../shared/data --seed $s --tag defaults_n30_alone; done
 python benchmarks/tabular.py --seeds 0 1 2 3 4 5 6 7 8 9 --tag defaults_n30
 echo QUEUE DONE
