@@ -383,9 +383,11 @@ def test_aegmm_places_rows_at_their_nearest_training_code(blobs):
     np.testing.assert_array_equal(est.labels_, est.gmm_.predict(embedding.astype(np.float64)))
     new = X[:40] + 0.3 * np.random.RandomState(2).randn(40, X.shape[1]).astype(np.float32)
     codes = est.manifold_.codes_
-    nearest = NearestNeighbors(n_neighbors=1).fit(codes).kneighbors(
-        est._latent(new), return_distance=False
-    )[:, 0]
+    nearest = (
+        NearestNeighbors(n_neighbors=1)
+        .fit(codes)
+        .kneighbors(est._latent(new), return_distance=False)[:, 0]
+    )
     np.testing.assert_allclose(est.transform(new), embedding[nearest], rtol=0, atol=1e-6)
 
 
