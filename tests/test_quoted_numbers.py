@@ -432,6 +432,23 @@ QUOTES: list[Quote] = [
     ),
     Q(
         AEGMM_RST,
+        "ACC 0.977 (NMI 0.941) on the training images and 0.971 (NMI 0.928) on the unseen ones",
+        run("AEGMM_mnist-train_n60000_seed0_defaults_n30"),
+        run("AEGMM_mnist-train_n60000_seed0_defaults_n30", "nmi"),
+        run("AEGMM_mnist-train_n60000_seed0_defaults_n30", "test.acc"),
+        run("AEGMM_mnist-train_n60000_seed0_defaults_n30", "test.nmi"),
+        context="With today's defaults",
+        defaults=True,
+    ),
+    Q(
+        AEGMM_RST,
+        "in 11 minutes (the version before: 0.974 and 0.969)",
+        run(AE60_NOW),
+        run(AE60_NOW, "test.acc"),
+        context=V10,
+    ),
+    Q(
+        AEGMM_RST,
         "USPS 0.964, 0.964 and 0.949 (mean 0.959)",
         *per_seed(AE_USPS_N30, with_mean=True),
         context="With today's defaults",
