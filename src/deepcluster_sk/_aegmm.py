@@ -173,6 +173,12 @@ class AEGMM(AutoencoderClusterer):
     #: fitted on. Averaging 10 neighbours (the base class's) pulled rows near an island's
     #: edge between islands and cost accuracy on training and new rows alike (aegmm.rst).
     _extension_n_neighbors: int = 1
+    #: On images UMAP and the neighbour map see the codes scaled to unit length: the
+    #: direction of an image's code, not its length, tells the digits apart. On the saved
+    #: codes of the worst 70k seed the scaled codes gave ACC 0.978 where the raw ones gave
+    #: 0.967 (aegmm.rst). Tabular codes keep their length: with few code dimensions it
+    #: carries much of the information (2-d codes of blobs lost ARI 0.73 scaled).
+    _manifold_unit_codes: bool | str = "images"
 
     def __init__(
         self,

@@ -28,7 +28,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._manifold import NeighbourExtension, fit_umap_embedding
+from ._manifold import NeighbourExtension, fit_umap_embedding, unit_rows
 from ._networks import NETWORK_NAMES, build_autoencoder
 from ._training import FitConfig, run_training
 from ._utils import (
@@ -744,6 +744,9 @@ class AutoencoderClusterer(BaseDeepClusterer):
     _small_data_rows: int = 4096
     #: Training neighbours that place a new code in the manifold (see NeighbourExtension).
     _extension_n_neighbors: int = 10
+    #: Scale the codes to unit length before UMAP and the neighbour map (cosine geometry):
+    #: True, False, or "images" for inputs with a (channels, height, width) ``input_shape``.
+    _manifold_unit_codes: bool | str = False
 
     def _umap_neighbours(self, n_samples: int) -> int:
         """UMAP's ``n_neighbors`` for the manifold of ``n_samples`` codes."""
@@ -757,15 +760,20 @@ class AutoencoderClusterer(BaseDeepClusterer):
         if self.manifold is None:
             self.manifold_ = None
             return Z
+        unit = self._manifold_unit_codes
+        if unit == "images":
+            unit = self.input_shape_ is not None and len(self.input_shape_) == 3
+        unit = bool(unit)
         embedding = fit_umap_embedding(
-            Z,
+            unit_rows(Z) if unit else Z,
             self.n_clusters,
             self._umap_neighbours(Z.shape[0]),
             self._umap_min_dist,
             rng,
             verbose=self.verbose > 1,
         )
-        self.manifold_ = NeighbourExtension(self._extension_n_neighbors).fit(Z, embedding)
+        self.manifold_ = NeighbourExtension(self._extension_n_neighbors, normalize=unit)
+        self.manifold_.fit(Z, embedding)
         return embedding
 
     def _head_space(self, Z: np.ndarray) -> np.ndarray:

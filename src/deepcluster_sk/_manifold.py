@@ -12,7 +12,7 @@ from sklearn.neighbors import NearestNeighbors
 
 from ._utils import draw_seed, import_optional
 
-__all__ = ["NeighbourExtension", "cache_umap_kernels", "fit_umap_embedding"]
+__all__ = ["NeighbourExtension", "cache_umap_kernels", "fit_umap_embedding", "unit_rows"]
 
 #: UMAP's own threshold: below it, exact nearest neighbours; above, NN-descent.
 _UMAP_EXACT_KNN_MAX = 4096
@@ -59,6 +59,12 @@ def cache_umap_kernels() -> list[str]:
             enabled.append(f"{module_name}.{name}")
     _cached_kernels = enabled
     return enabled
+
+
+def unit_rows(Z: np.ndarray) -> np.ndarray:
+    """``Z`` with every row scaled to unit Euclidean length (zero rows stay zero), same dtype."""
+    norms = np.linalg.norm(Z, axis=1, keepdims=True)
+    return Z / np.where(norms > 0, norms, 1).astype(Z.dtype)
 
 
 def fit_umap_embedding(
@@ -131,21 +137,30 @@ class NeighbourExtension(BaseEstimator):
     ----------
     n_neighbors : int, default=10
         Training neighbours averaged (capped at the number of training codes).
+    normalize : bool, default=False
+        Scale every code, training and new, to unit Euclidean length before the neighbour
+        search (the cosine geometry of the codes; a zero code stays zero). Use it when the
+        embedding was fitted on the scaled codes.
 
     Attributes
     ----------
     codes_ : ndarray of shape (n_train, n_features), float32
-        The training codes.
+        The training codes (scaled to unit length when ``normalize``).
     embedding_ : ndarray of shape (n_train, n_components), float32
         Their embedding.
     """
 
-    def __init__(self, n_neighbors: int = 10):
+    def __init__(self, n_neighbors: int = 10, normalize: bool = False):
         self.n_neighbors = n_neighbors
+        self.normalize = normalize
+
+    def _prepare(self, Z: np.ndarray) -> np.ndarray:
+        Z = np.asarray(Z, dtype=np.float32)
+        return unit_rows(Z) if self.normalize else Z
 
     def fit(self, Z: np.ndarray, embedding: np.ndarray) -> NeighbourExtension:
         """Store the training codes ``Z`` and their ``embedding``."""
-        self.codes_ = np.ascontiguousarray(Z, dtype=np.float32)
+        self.codes_ = np.ascontiguousarray(self._prepare(Z))
         self.embedding_ = np.ascontiguousarray(embedding, dtype=np.float32)
         return self
 
@@ -156,7 +171,7 @@ class NeighbourExtension(BaseEstimator):
         # k-d tree measures each query row on its own, so a row's distances, unlike those
         # of a batched matrix product, do not depend on the rows that come with it.
         index = NearestNeighbors(n_neighbors=k, algorithm="kd_tree").fit(self.codes_)
-        dist, idx = index.kneighbors(np.asarray(Z, dtype=np.float32))
+        dist, idx = index.kneighbors(self._prepare(Z))
         dist = dist.astype(np.float64)
         spread = np.maximum(dist[:, -1:] - dist[:, :1], 1e-12)
         weights = np.exp(-(dist - dist[:, :1]) / spread)
