@@ -553,3 +553,58 @@ def test_umap_kernels_get_numba_disk_caching_once_per_process(monkeypatch):
     monkeypatch.setenv(manifold.CACHE_ENV, "0")
     assert manifold.cache_umap_kernels() == []
     assert calls == [fake.good]
+
+
+def test_aegmm_manifold_sees_image_codes_at_unit_length(blobs, monkeypatch):
+    """On images AEGMM's UMAP and neighbour map see the codes scaled to unit length (and the
+    scaling survives save/load); tabular codes keep their length."""
+    import io
+
+    from deepcluster_sk import _base as base
+    from deepcluster_sk import load, save
+
+    seen = []
+
+    def record(Z, n_components, n_neighbors, min_dist, rng, verbose=False):
+        seen.append(np.linalg.norm(Z, axis=1))
+        return np.asarray(Z, dtype=np.float64)[:, :n_components] * 3.0
+
+    monkeypatch.setattr(base, "fit_umap_embedding", record)
+    X = np.random.RandomState(0).rand(300, 64).astype(np.float32)
+    est = AEGMM(3, input_shape=(1, 8, 8), channels=(4, 8), n_epochs=1, random_state=0).fit(X)
+    np.testing.assert_allclose(seen[0], 1.0, rtol=1e-5)
+    assert est.manifold_.normalize
+    # A new code is placed by its direction: a row whose code is a multiple of a training
+    # code lands on that code's embedding.
+    codes = est._latent(X)
+    np.testing.assert_allclose(
+        est.manifold_.transform(2.5 * codes[:20]), est.manifold_.embedding_[:20], atol=1e-6
+    )
+    np.testing.assert_allclose(est.transform(X), est.manifold_.embedding_, atol=1e-6)
+    buffer = io.BytesIO()
+    save(est, buffer)
+    buffer.seek(0)
+    loaded = load(buffer)
+    assert loaded.manifold_.normalize
+    np.testing.assert_array_equal(loaded.predict(X[:50]), est.predict(X[:50]))
+
+    Xb, _ = blobs
+    tabular = AEGMM(3, n_epochs=1, random_state=0, **TINY).fit(Xb)
+    assert not tabular.manifold_.normalize
+    assert not np.allclose(seen[1], 1.0, rtol=1e-3)
+
+
+def test_unit_rows_scales_rows_and_keeps_zero_rows():
+    from deepcluster_sk._manifold import NeighbourExtension, unit_rows
+
+    Z = np.array([[3.0, 4.0], [0.0, 0.0], [-1.0, 0.0]], dtype=np.float32)
+    out = unit_rows(Z)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, [[0.6, 0.8], [0.0, 0.0], [-1.0, 0.0]])
+    ext = NeighbourExtension(1, normalize=True).fit(Z, np.arange(3.0)[:, None])
+    np.testing.assert_allclose(ext.codes_, out)
+    # (0, 0.5) lies nearest the zero code but points the way of the first one.
+    new = np.array([[0.0, 0.5], [-10.0, 0.0]])
+    assert ext.transform(new)[:, 0].tolist() == [0.0, 2.0]
+    raw = NeighbourExtension(1).fit(Z, np.arange(3.0)[:, None])
+    assert raw.transform(new)[:, 0].tolist() == [1.0, 2.0]

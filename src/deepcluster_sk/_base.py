@@ -745,7 +745,7 @@ class AutoencoderClusterer(BaseDeepClusterer):
     #: Training neighbours that place a new code in the manifold (see NeighbourExtension).
     _extension_n_neighbors: int = 10
     #: Scale the codes to unit length before UMAP and the neighbour map (cosine geometry):
-    #: True, False, or "images" for inputs with a (channels, height, width) ``input_shape``.
+    #: True, False, or "images" when the network views rows as (channels, height, width).
     _manifold_unit_codes: bool | str = False
 
     def _umap_neighbours(self, n_samples: int) -> int:
