@@ -1641,7 +1641,7 @@ def _private_differences(quote: Quote, results: dict[str, dict]) -> list[str]:
                     continue
                 value = recorded.get(key, _PRIVATE_BEFORE.get(key))
                 now = getattr(cls, key)
-                if not _same(list(now) if isinstance(now, tuple) else now, value):
+                if not _same(now, value):
                     differing.append(f"{stem}: {key}={value!r} (today {now!r})")
     return sorted(set(differing))
 
