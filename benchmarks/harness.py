@@ -28,6 +28,8 @@ from sklearn.metrics import (
     silhouette_score,
     v_measure_score,
 )
+from sklearn.model_selection import KFold, cross_val_predict
+from sklearn.neighbors import KNeighborsClassifier
 
 from deepcluster_sk import all_estimators
 from deepcluster_sk._utils import resolve_device
@@ -280,6 +282,23 @@ def monitored(
     )
 
 
+def _code_knn_accuracy(est: Any, X: np.ndarray, y: np.ndarray, seed: int) -> float | None:
+    """Diagnostic (labels used only here): 5-fold accuracy of a 10-nearest-neighbour classifier
+    on the codes the head saw, a ceiling the unsupervised head can hardly pass; a head that
+    falls well short of it is the weak part, a head close to it waits on better codes."""
+    manifold = getattr(est, "manifold_", None)
+    codes = getattr(manifold, "codes_", None)
+    if codes is None:
+        if not hasattr(est, "_latent") or X.shape[0] > 100_000:
+            return None
+        codes = est._latent(X)
+    if codes.shape[0] != len(y) or len(y) < 50:
+        return None
+    folds = KFold(5, shuffle=True, random_state=seed)
+    pred = cross_val_predict(KNeighborsClassifier(10), codes, y, cv=folds)
+    return float(np.mean(pred == y))
+
+
 def run_benchmark(
     estimator: str,
     dataset: str,
@@ -390,6 +409,9 @@ def run_benchmark(
         # was before joint training, so a weak pretraining shows before it is blamed on it.
         init = clustering_metrics(y, est.init_labels_)
         metrics["init_acc"], metrics["init_nmi"] = init["acc"], init["nmi"]
+    knn = _code_knn_accuracy(est, X, y, seed)
+    if knn is not None:
+        metrics["code_knn_acc"] = knn
     if silhouette_samples:
         Z = est.transform(X)
         size = min(silhouette_samples, X.shape[0])
