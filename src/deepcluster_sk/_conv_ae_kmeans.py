@@ -84,10 +84,12 @@ class ConvAEKMeans(AutoencoderClusterer):
         The inductive manifold step between the codes and the head (N2D-style). ``"umap"``
         embeds the training codes with UMAP in ``n_clusters`` dimensions (30 neighbours, 50
         on sets of fewer than 4,096 rows, ``min_dist=0``, seeded) and fits the PCA and
-        k-means there; ``labels_``,
-        ``predict``, ``transform`` and ``score`` place a row at the weighted mean of the embeddings
-        of its 10 nearest training codes (UMAP's own starting point for new data), a
-        deterministic map that treats unseen rows like training rows. None clusters the
+        k-means there; ``labels_``, ``predict``, ``transform`` and ``score`` place a row
+        at the embedding of its nearest training code (a training row at its own), a
+        deterministic map that treats unseen rows like training rows. When the network
+        sees the rows as images (the default convolutional encoder, or a module of yours
+        given a ``(channels, height, width)`` ``input_shape``), UMAP and the nearest-code
+        search see each code scaled to unit length (its direction). None clusters the
         codes themselves (the paper's method, see :meth:`paper`; needed for
         :meth:`inverse_transform`). On the 10k MNIST test split the defaults reached ACC
         0.948, 0.800 and 0.935 for seeds 0, 1 and 2; see the user guide.
@@ -174,6 +176,11 @@ class ConvAEKMeans(AutoencoderClusterer):
     #: islands that k-means split while merging 3 and 9; large sets are not affected.
     _auto_min_batches: int = 25
     _umap_n_neighbors_small: int | None = 50
+    #: The manifold settings of AEGMM: each row at the embedding of its nearest training
+    #: code, and image codes at unit length. Both sides ran on one machine: the mean ACC of
+    #: seeds 0-2 rose on digits and on the MNIST test split (conv_ae_kmeans.rst).
+    _extension_n_neighbors: int = 1
+    _manifold_unit_codes: bool | str = "images"
 
     def __init__(
         self,
