@@ -6,11 +6,12 @@ estimators (parameter constraints, precision, transactional assignment, inferenc
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import inspect
 import warnings
 from abc import ABCMeta, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from numbers import Integral, Real
 from typing import Any
 
@@ -24,6 +25,7 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.neighbors import NearestNeighbors
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -506,24 +508,36 @@ class BaseDeepClusterer(
         # On a GPU the rows are copied there when they fit; otherwise (and always on the
         # CPU) they stay where they are and each mini-batch is gathered from them.
         Xt = as_tensor(X, data_device(X.nbytes, self._device))
+        with self._training_precision():
+            self._fit_module(Xt, rng, warm=warm)
+        codes = self._latent(Xt)
+        self._fit_head(self._fit_head_space(self._head_sample(codes, rng), rng), rng)
+        codes = self._refine(Xt, codes, rng)
+        # The training rows are labelled through the same map as new rows, so ``labels_``
+        # equals ``predict`` on the training data (also under a manifold step).
+        self.labels_ = self._predict_latent(self._head_space(codes))
+        self.n_iter_ = len(self.history_)
+        check_partition(self.labels_, self.n_clusters, type(self).__name__, self._collapse_hint)
+
+    @contextlib.contextmanager
+    def _training_precision(self) -> Iterator[None]:
+        """Run the block with ``module_`` in the training precision (float32 after it)."""
+        module = self.module_
         if self._precision == "bfloat16":
             module.compute_dtype = torch.bfloat16
             # channels_last lets oneDNN/cuDNN pick their fast bfloat16 convolution kernels.
             module.channels_last = True
             module.to(memory_format=torch.channels_last)
         try:
-            self._fit_module(Xt, rng, warm=warm)
+            yield
         finally:
             # Inference runs in float32, whatever the training precision.
             module.compute_dtype = None
             module.channels_last = False
-        codes = self._latent(Xt)
-        self._fit_head(self._fit_head_space(self._head_sample(codes, rng), rng), rng)
-        # The training rows are labelled through the same map as new rows, so ``labels_``
-        # equals ``predict`` on the training data (also under a manifold step).
-        self.labels_ = self._predict_latent(self._head_space(codes))
-        self.n_iter_ = len(self.history_)
-        check_partition(self.labels_, self.n_clusters, type(self).__name__, self._collapse_hint)
+
+    def _refine(self, X: torch.Tensor, codes: np.ndarray, rng: np.random.RandomState) -> np.ndarray:
+        """Train on after the head's first fit and refit it; return the codes (default: no)."""
+        return codes
 
     def _map_batches(
         self, fn: Callable[[torch.Tensor], torch.Tensor], X: np.ndarray | torch.Tensor
@@ -747,6 +761,75 @@ class AutoencoderClusterer(BaseDeepClusterer):
     #: Scale the codes to unit length before UMAP and the neighbour map (cosine geometry):
     #: True, False, or "images" when the network views rows as (channels, height, width).
     _manifold_unit_codes: bool | str = False
+
+    #: Self-training (0 epochs: off). After the head's first fit the network trains for
+    #: this many more epochs on its reconstruction plus ``_refine_weight`` times a
+    #: cross-entropy that asks a cosine classifier on the code (started at the clusters'
+    #: mean directions) for the head's label of each row whose 10 nearest codes mostly
+    #: (``_refine_agreement``) share it; image rows are moved at random (shifts up to
+    #: ``_refine_shift``, rotations up to ``_refine_rotation`` degrees) first. The head is
+    #: then refitted on the new codes. The labels come from the head, never from ``y``.
+    _refine_epochs: int = 0
+    _refine_weight: float = 0.1
+    _refine_agreement: float = 0.9
+    _refine_shift: float = 0.1
+    _refine_rotation: float = 10.0
+    _refine_scale: float = 10.0
+
+    def _refine(self, X: torch.Tensor, codes: np.ndarray, rng: np.random.RandomState) -> np.ndarray:
+        n_epochs = int(self._refine_epochs)
+        if n_epochs <= 0:
+            return codes
+        labels = self._predict_latent(self._head_space(codes))
+        unit = getattr(self.manifold_, "normalize", False) if self.manifold_ else False
+        space = unit_rows(codes) if unit else codes
+        near = NearestNeighbors(n_neighbors=min(11, len(space))).fit(space)
+        index = near.kneighbors(space, return_distance=False)[:, 1:]
+        agreement = (labels[index] == labels[:, None]).mean(axis=1)
+        keep = agreement >= self._refine_agreement
+        directions = np.zeros((self.n_clusters, codes.shape[1]), dtype=np.float32)
+        for k in range(self.n_clusters):
+            rows = unit_rows(codes[keep & (labels == k)])
+            if len(rows):
+                directions[k] = rows.mean(axis=0)
+        module = self.module_
+        classifier = torch.nn.Linear(codes.shape[1], self.n_clusters, bias=False)
+        with torch.no_grad():
+            classifier.weight.copy_(torch.from_numpy(directions))
+        classifier.to(self._device)
+        shape = getattr(module, "input_shape", None)
+        shift, rotation = float(self._refine_shift), float(self._refine_rotation)
+        augment = (
+            make_generator(draw_seed(rng), self._device)
+            if shape is not None and len(shape) == 3 and (shift > 0 or rotation > 0)
+            else None
+        )
+        targets = torch.as_tensor(labels, dtype=torch.int64, device=X.device)
+        weights = torch.as_tensor(keep, dtype=torch.float32, device=X.device)
+        weight, scale = float(self._refine_weight), float(self._refine_scale)
+
+        def loss_fn(batch, epoch):
+            xb, yb, wb = batch
+            if augment is not None:
+                xb = random_affine(xb, shape, shift, rotation, augment)
+            z = module.encode(xb)
+            recon = self._reconstruction_loss(module.decode(z), xb, "mean").mean()
+            logits = (
+                scale
+                * torch.nn.functional.normalize(z)
+                @ torch.nn.functional.normalize(classifier.weight).T
+            )
+            ce = torch.nn.functional.cross_entropy(logits, yb, reduction="none")
+            ce = (ce * wb).sum() / wb.sum().clamp_min(1.0)
+            return recon + weight * ce, {"ce": ce.detach(), "recon": recon.detach()}
+
+        config = self._fit_config(phase="refine", n_epochs=n_epochs)
+        params = [*module.autoencoder_parameters(), *classifier.parameters()]
+        with self._training_precision():
+            self._train(loss_fn, (X, targets, weights), config, rng, params=params)
+        codes = self._latent(X)
+        self._fit_head(self._fit_head_space(self._head_sample(codes, rng), rng), rng)
+        return codes
 
     def _umap_neighbours(self, n_samples: int) -> int:
         """UMAP's ``n_neighbors`` for the manifold of ``n_samples`` codes."""
