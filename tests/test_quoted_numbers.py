@@ -1619,7 +1619,7 @@ def test_quoted_figures_name_their_settings(quote, results):
 #: Private class settings a run recorded that are not settings of the method.
 _NOT_PRIVATE_SETTINGS = {"_STATE_FORMAT", "_collapse_hint", "_head_chunk_rows"}
 #: Private settings added after some runs: what those runs did.
-_PRIVATE_BEFORE = {"_manifold_unit_codes": False}
+_PRIVATE_BEFORE = {"_manifold_unit_codes": False, "_refine_epochs": 0}
 
 
 def _private_differences(quote: Quote, results: dict[str, dict]) -> list[str]:

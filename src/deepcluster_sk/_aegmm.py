@@ -182,6 +182,11 @@ class AEGMM(AutoencoderClusterer):
     #: digits) keep their length: with few code dimensions it carries much of the
     #: information (on three blobs, scaled 2-d codes gave an adjusted Rand index of 0.73).
     _manifold_unit_codes: bool | str = "images"
+    #: Self-training on images (see AutoencoderClusterer): 10 more epochs after the first
+    #: mixture, then the mixture again. On the MNIST test split seeds 0-2 went from ACC
+    #: 0.959, 0.950 and 0.948 to 0.979, 0.976 and 0.970; on all 70k seed 0 from 0.977 to
+    #: 0.985 (aegmm.rst). The dense network's tables and 8x8 digits skip it.
+    _refine_epochs: int = 10
 
     def __init__(
         self,

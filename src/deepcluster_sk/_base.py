@@ -769,6 +769,8 @@ class AutoencoderClusterer(BaseDeepClusterer):
     #: (``_refine_agreement``) share it; image rows are moved at random (shifts up to
     #: ``_refine_shift``, rotations up to ``_refine_rotation`` degrees) first. The head is
     #: then refitted on the new codes. The labels come from the head, never from ``y``.
+    #: Only images are refined: without the random moves the cross-entropy could only
+    #: sharpen the clusters the head already drew, so tabular rows skip this step.
     _refine_epochs: int = 0
     _refine_weight: float = 0.1
     _refine_agreement: float = 0.9
@@ -778,7 +780,8 @@ class AutoencoderClusterer(BaseDeepClusterer):
 
     def _refine(self, X: torch.Tensor, codes: np.ndarray, rng: np.random.RandomState) -> np.ndarray:
         n_epochs = int(self._refine_epochs)
-        if n_epochs <= 0:
+        shape = getattr(self.module_, "input_shape", None)
+        if n_epochs <= 0 or shape is None or len(shape) != 3:
             return codes
         labels = self._predict_latent(self._head_space(codes))
         unit = getattr(self.manifold_, "normalize", False) if self.manifold_ else False
@@ -797,12 +800,9 @@ class AutoencoderClusterer(BaseDeepClusterer):
         with torch.no_grad():
             classifier.weight.copy_(torch.from_numpy(directions))
         classifier.to(self._device)
-        shape = getattr(module, "input_shape", None)
         shift, rotation = float(self._refine_shift), float(self._refine_rotation)
         augment = (
-            make_generator(draw_seed(rng), self._device)
-            if shape is not None and len(shape) == 3 and (shift > 0 or rotation > 0)
-            else None
+            make_generator(draw_seed(rng), self._device) if shift > 0 or rotation > 0 else None
         )
         targets = torch.as_tensor(labels, dtype=torch.int64, device=X.device)
         weights = torch.as_tensor(keep, dtype=torch.float32, device=X.device)
