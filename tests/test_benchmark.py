@@ -75,6 +75,24 @@ def test_run_benchmark_writes_the_record(tmp_path):
     assert not any("acc" in r for r in saved["history"] if r["phase"] != "train")
 
 
+def test_phase_seconds_of_an_autoencoder_come_from_its_history():
+    """AEGMM keeps no ``phase_seconds_``: the record sums its epochs per phase and puts the
+    rest of the fit (codes, manifold, mixture restarts) under ``"head"``."""
+    record = run_benchmark(
+        "AEGMM",
+        "digits",
+        params={"hidden_dims": [16], "latent_dim": 3, "n_epochs": 2, "manifold": None},
+        seed=0,
+        n_samples=200,
+        device="cpu",
+    )
+    phases = record["phase_seconds"]
+    assert set(phases) == {"train", "head"}
+    train = sum(r["seconds"] for r in record["history"])
+    assert phases["train"] == pytest.approx(train, abs=1e-3)
+    assert sum(phases.values()) == pytest.approx(record["fit_seconds"], abs=2e-3)
+
+
 def test_monitor_does_not_change_the_fit():
     kwargs = {"params": TINY_DVAE, "seed": 1, "n_samples": 300, "device": "cpu"}
     plain = run_benchmark("DVAEClusterer", "digits", **kwargs)

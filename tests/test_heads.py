@@ -14,7 +14,11 @@ from sklearn.neighbors import NearestNeighbors
 
 from deepcluster_sk import AEGMM, ConvAEKMeans, DVAEClusterer
 from deepcluster_sk._base import ClusterCollapseWarning, best_of_restarts, check_partition
-from deepcluster_sk.metrics import similarity_bandwidth, wasserstein_similarity_loss
+from deepcluster_sk.metrics import (
+    cluster_accuracy,
+    similarity_bandwidth,
+    wasserstein_similarity_loss,
+)
 from deepcluster_sk.nn import component_kl
 
 TINY = {"hidden_dims": (32,), "latent_dim": 2}
@@ -608,3 +612,32 @@ def test_unit_rows_scales_rows_and_keeps_zero_rows():
     assert ext.transform(new)[:, 0].tolist() == [0.0, 2.0]
     raw = NeighbourExtension(1).fit(Z, np.arange(3.0)[:, None])
     assert raw.transform(new)[:, 0].tolist() == [1.0, 2.0]
+
+
+def _refine_records(est):
+    return [h for h in est.history_ if h["phase"] == "refine"]
+
+
+def test_aegmm_self_training_learns_the_heads_labels_on_images(bars, blobs, monkeypatch):
+    """After the first mixture AEGMM trains on images for ``_refine_epochs`` more epochs
+    towards the head's own labels (their cross-entropy falls), never ``y``, reproducibly,
+    then refits the mixture; tabular rows skip the step, and 0 epochs turn it off."""
+    X, y = bars
+    kw = {"input_shape": (1, 8, 8), "channels": (8, 16), "n_epochs": 5, "random_state": 0}
+    est = AEGMM(3, **kw).fit(X)
+    refine = _refine_records(est)
+    assert len(refine) == AEGMM._refine_epochs == 10
+    assert refine[-1]["ce"] < refine[0]["ce"]
+    assert cluster_accuracy(y, est.labels_) >= 0.9
+    np.testing.assert_array_equal(est.predict(X), est.labels_)
+    # The mixture was refitted on the refined codes: it scores them, not the first codes.
+    np.testing.assert_allclose(est.gmm_.score(est.transform(X)), est.score(X), rtol=1e-6)
+
+    shuffled = AEGMM(3, **kw).fit(X, np.random.RandomState(1).permutation(y))
+    np.testing.assert_array_equal(shuffled.labels_, est.labels_)
+    assert [h["ce"] for h in _refine_records(shuffled)] == [h["ce"] for h in refine]
+
+    Xb, _ = blobs
+    assert not _refine_records(AEGMM(3, n_epochs=2, random_state=0, **TINY).fit(Xb))
+    monkeypatch.setattr(AEGMM, "_refine_epochs", 0)
+    assert not _refine_records(AEGMM(3, **kw).fit(X))
