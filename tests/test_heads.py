@@ -637,7 +637,11 @@ def test_aegmm_self_training_learns_the_heads_labels_on_images(bars, blobs, monk
     np.testing.assert_array_equal(shuffled.labels_, est.labels_)
     assert [h["ce"] for h in _refine_records(shuffled)] == [h["ce"] for h in refine]
 
-    Xb, _ = blobs
+    Xb, yb = blobs
     assert not _refine_records(AEGMM(3, n_epochs=2, random_state=0, **TINY).fit(Xb))
+    monkeypatch.setattr(AEGMM, "_refine_tables", True)
+    tables = AEGMM(3, n_epochs=2, random_state=0, **TINY).fit(Xb)
+    assert len(_refine_records(tables)) == 10
+    assert cluster_accuracy(yb, tables.labels_) >= 0.9
     monkeypatch.setattr(AEGMM, "_refine_epochs", 0)
     assert not _refine_records(AEGMM(3, **kw).fit(X))

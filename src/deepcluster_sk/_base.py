@@ -770,18 +770,21 @@ class AutoencoderClusterer(BaseDeepClusterer):
     #: ``_refine_shift``, rotations up to ``_refine_rotation`` degrees) first. The head is
     #: then refitted on the new codes. The labels come from the head, never from ``y``.
     #: Only images are refined: without the random moves the cross-entropy could only
-    #: sharpen the clusters the head already drew, so tabular rows skip this step.
+    #: sharpen the clusters the head already drew, so tabular rows skip this step unless
+    #: ``_refine_tables`` (then without moves).
     _refine_epochs: int = 0
     _refine_weight: float = 0.1
     _refine_agreement: float = 0.9
     _refine_shift: float = 0.1
     _refine_rotation: float = 10.0
     _refine_scale: float = 10.0
+    _refine_tables: bool = False
 
     def _refine(self, X: torch.Tensor, codes: np.ndarray, rng: np.random.RandomState) -> np.ndarray:
         n_epochs = int(self._refine_epochs)
         shape = getattr(self.module_, "input_shape", None)
-        if n_epochs <= 0 or shape is None or len(shape) != 3:
+        images = shape is not None and len(shape) == 3
+        if n_epochs <= 0 or not (images or self._refine_tables):
             return codes
         labels = self._predict_latent(self._head_space(codes))
         unit = getattr(self.manifold_, "normalize", False) if self.manifold_ else False
@@ -802,7 +805,9 @@ class AutoencoderClusterer(BaseDeepClusterer):
         classifier.to(self._device)
         shift, rotation = float(self._refine_shift), float(self._refine_rotation)
         augment = (
-            make_generator(draw_seed(rng), self._device) if shift > 0 or rotation > 0 else None
+            make_generator(draw_seed(rng), self._device)
+            if images and (shift > 0 or rotation > 0)
+            else None
         )
         targets = torch.as_tensor(labels, dtype=torch.int64, device=X.device)
         weights = torch.as_tensor(keep, dtype=torch.float32, device=X.device)
