@@ -593,9 +593,13 @@ def test_aegmm_manifold_sees_image_codes_at_unit_length(blobs, monkeypatch):
     np.testing.assert_array_equal(loaded.predict(X[:50]), est.predict(X[:50]))
 
     Xb, _ = blobs
+    # The image fit embedded twice (before and after its self-training); the table once.
+    assert len(seen) == 2
+    np.testing.assert_allclose(seen[1], 1.0, rtol=1e-5)
     tabular = AEGMM(3, n_epochs=1, random_state=0, **TINY).fit(Xb)
     assert not tabular.manifold_.normalize
-    assert not np.allclose(seen[1], 1.0, rtol=1e-3)
+    assert len(seen) == 3
+    assert not np.allclose(seen[-1], 1.0, rtol=1e-3)
 
 
 def test_unit_rows_scales_rows_and_keeps_zero_rows():
