@@ -769,8 +769,8 @@ class AutoencoderClusterer(BaseDeepClusterer):
     #: (``_refine_agreement``) share it; image rows are moved at random (shifts up to
     #: ``_refine_shift``, rotations up to ``_refine_rotation`` degrees) first. The head is
     #: then refitted on the new codes. The labels come from the head, never from ``y``.
-    #: Only images are refined: without the random moves the cross-entropy could only
-    #: sharpen the clusters the head already drew, so tabular rows skip this step unless
+    #: Only images are refined by default: without the random moves the step gained a
+    #: point at most on tables (aegmm.rst), so tabular rows skip it unless
     #: ``_refine_tables`` (then without moves).
     _refine_epochs: int = 0
     _refine_weight: float = 0.1
