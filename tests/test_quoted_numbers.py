@@ -141,6 +141,15 @@ def tabular(stem: str, data: str, method: str) -> Run:
     return Run((stem,), f"results.{data}.{method}.mean_acc")
 
 
+def minutes(*stems: str) -> Run:
+    """The mean ``fit_seconds`` of the runs, in minutes."""
+    return Run(tuple(stems), "fit_seconds", 1 / 60)
+
+
+#: Figures of a snippet that also quotes fit times in minutes.
+WITH_MINUTES = r"[01]\.\d{3}|\d+(?= minutes)"
+
+
 def seeds(pattern: str, n: int = 3) -> list[str]:
     """``pattern`` with ``{}`` replaced by the seeds 0..n-1."""
     return [pattern.format(s) for s in range(n)]
@@ -181,9 +190,9 @@ def probe70(snippet: str, tag: str, context: str, seed: int = 2) -> Quote:
         snippet,
         run(stem),
         run(stem, "nmi"),
-        Run((stem,), "fit_seconds", 1 / 60),
+        minutes(stem),
         context=(context, V10),
-        figures=r"[01]\.\d{3}|\d+(?= minutes)",
+        figures=WITH_MINUTES,
     )
 
 
@@ -440,14 +449,14 @@ QUOTES: list[Quote] = [
         "on USPS 0.981, 0.980 and 0.980 (mean 0.980) in 2 minutes a fit; on all 70,000 MNIST "
         "images ACC 0.985, 0.985 and 0.985 (mean 0.985; NMI 0.959, 0.959 and 0.959)",
         *per_seed(AE10_S19, with_mean=True),
-        Run(tuple(seeds(AE10_S19)), "fit_seconds", 1 / 60),
+        minutes(*seeds(AE10_S19)),
         *per_seed(AE_USPS_S19, with_mean=True),
-        Run(tuple(seeds(AE_USPS_S19)), "fit_seconds", 1 / 60),
+        minutes(*seeds(AE_USPS_S19)),
         *per_seed(AE70_S19, with_mean=True),
         *per_seed(AE70_S19, "nmi"),
         context="With today's defaults",
         defaults=True,
-        figures=r"[01]\.\d{3}|\d+(?= minutes)",
+        figures=WITH_MINUTES,
     ),
     Q(
         AEGMM_RST,
@@ -455,12 +464,12 @@ QUOTES: list[Quote] = [
         "minutes a fit; on USPS 0.965, 0.961 and 0.961 (mean 0.962); on all 70,000 MNIST images "
         "ACC 0.977, 0.977 and 0.977 (mean 0.9772; NMI 0.940, 0.940 and 0.939)",
         *per_seed(AE10_UNIT, with_mean=True),
-        Run(tuple(seeds(AE10_UNIT)), "fit_seconds", 1 / 60),
+        minutes(*seeds(AE10_UNIT)),
         *per_seed(AE_USPS_UNIT, with_mean=True),
         *per_seed(AE70_UNIT, with_mean=True),
         *per_seed(AE70_UNIT, "nmi"),
         context=NO_REFINE,
-        figures=r"[01]\.\d{3}|\d+(?= minutes)",
+        figures=WITH_MINUTES,
     ),
     Q(
         AEGMM_RST,
@@ -474,9 +483,9 @@ QUOTES: list[Quote] = [
         "gave seed 0 ACC 0.978 (codes 0.981) on all of MNIST in 11 minutes",
         run("AEGMM_mnist_n70000_seed0_probe_aug70k"),
         run("AEGMM_mnist_n70000_seed0_probe_aug70k", "code_knn_acc"),
-        Run(("AEGMM_mnist_n70000_seed0_probe_aug70k",), "fit_seconds", 1 / 60),
+        minutes("AEGMM_mnist_n70000_seed0_probe_aug70k"),
         context="``_augment_shift=0.1`` and ``_augment_rotation=10.0``, no self-training",
-        figures=r"[01]\.\d{3}|\d+(?= minutes)",
+        figures=WITH_MINUTES,
     ),
     Q(
         AEGMM_RST,
@@ -486,9 +495,9 @@ QUOTES: list[Quote] = [
         run(AE60_S19, "nmi"),
         run(AE60_S19, "test.acc"),
         run(AE60_S19, "test.nmi"),
-        Run((AE60_S19,), "fit_seconds", 1 / 60),
+        minutes(AE60_S19),
         defaults=True,
-        figures=r"[01]\.\d{3}|\d+(?= minutes)",
+        figures=WITH_MINUTES,
     ),
     Q(
         AEGMM_RST,
@@ -498,10 +507,10 @@ QUOTES: list[Quote] = [
         run(AE60_PLAIN_S19, "nmi"),
         run(AE60_PLAIN_S19, "test.acc"),
         run(AE60_PLAIN_S19, "test.nmi"),
-        Run((AE60_PLAIN_S19,), "fit_seconds", 1 / 60),
+        minutes(AE60_PLAIN_S19),
         context="with ``manifold=None`` (the mixture on the codes, whose labels the\n"
         "self-training then follows; otherwise today's defaults)",
-        figures=r"[01]\.\d{3}|\d+(?= minutes)",
+        figures=WITH_MINUTES,
     ),
     Q(
         AEGMM_RST,
@@ -511,14 +520,14 @@ QUOTES: list[Quote] = [
         run(AE60_UNIT, "nmi"),
         run(AE60_UNIT, "test.acc"),
         run(AE60_UNIT, "test.nmi"),
-        Run((AE60_UNIT,), "fit_seconds", 1 / 60),
+        minutes(AE60_UNIT),
         run(AE60_PLAIN_N30),
         run(AE60_PLAIN_N30, "nmi"),
         run(AE60_PLAIN_N30, "test.acc"),
         run(AE60_PLAIN_N30, "test.nmi"),
-        Run((AE60_PLAIN_N30,), "fit_seconds", 1 / 60),
+        minutes(AE60_PLAIN_N30),
         context=NO_REFINE,
-        figures=r"[01]\.\d{3}|\d+(?= minutes)",
+        figures=WITH_MINUTES,
     ),
     Q(
         AEGMM_RST,
@@ -753,10 +762,10 @@ QUOTES: list[Quote] = [
         "on the 10,000 MNIST test images 0.955, 0.807 and 0.940 (mean 0.900) in 2 minutes a fit",
         *[run(s) for s in seeds(CK10_S18)],
         mean(seeds(CK10_S18)),
-        Run(tuple(seeds(CK10_S18)), "fit_seconds", 1 / 60),
+        minutes(*seeds(CK10_S18)),
         context="Larger sets are not affected by that rule. With today's defaults",
         defaults=True,
-        figures=r"[01]\.\d{3}|\d+(?= minutes)",
+        figures=WITH_MINUTES,
     ),
     Q(
         CAE_RST,
@@ -765,10 +774,10 @@ QUOTES: list[Quote] = [
         *[run(s) for s in seeds(CK70_S18)],
         mean(seeds(CK70_S18)),
         *[run(s, "nmi") for s in seeds(CK70_S18)],
-        Run(tuple(seeds(CK70_S18)), "fit_seconds", 1 / 60),
+        minutes(*seeds(CK70_S18)),
         context="With today's defaults",
         defaults=True,
-        figures=r"[01]\.\d{3}|\d+(?= minutes)",
+        figures=WITH_MINUTES,
     ),
     Q(
         CAE_RST,
@@ -1157,7 +1166,7 @@ QUOTES: list[Quote] = [
         run(DV70, "nmi"),
         context=DVAE_SETTINGS,
     ),
-    Q(DVAE_RST, "NMI 0.824 (22 min)", Run((DV70,), "fit_seconds", 1 / 60), figures=r"\d+(?= min)"),
+    Q(DVAE_RST, "NMI 0.824 (22 min)", minutes(DV70), figures=r"\d+(?= min)"),
     Q(
         DVAE_RST,
         "with β = 0: ACC 0.811, NMI 0.823",
@@ -1357,14 +1366,14 @@ README_QUOTES: list[Any] = [
             *[run(s) for s in seeds(CK70_S18)],
             mean(seeds(CK70_S18)),
             *[run(s, "nmi") for s in seeds(CK70_S18)],
-            Run(tuple(seeds(CK70_S18)), "fit_seconds", 1 / 60),
+            minutes(*seeds(CK70_S18)),
             *[run(s) for s in seeds(CK10_S18)],
             mean(seeds(CK10_S18)),
             *[run(s) for s in seeds(CK_DIGITS_S18)],
             mean(seeds(CK_DIGITS_S18)),
             context="with the defaults (UMAP manifold on the codes scaled to unit length",
             defaults=True,
-            figures=r"[01]\.\d{3}|\d+(?= minutes)",
+            figures=WITH_MINUTES,
         ),
         id="README-ConvAEKMeans-now",
     ),
