@@ -33,13 +33,15 @@ from sklearn.neighbors import KNeighborsClassifier
 
 from deepcluster_sk import all_estimators
 from deepcluster_sk._utils import resolve_device
-from deepcluster_sk.datasets import load_mnist, load_usps
+from deepcluster_sk.datasets import get_data_home, load_mnist, load_npz, load_usps
 from deepcluster_sk.metrics import cluster_accuracy
 
 __all__ = [
+    "BASELINES",
     "DATASETS",
     "clustering_metrics",
     "cpu_info",
+    "git_state",
     "load_benchmark_data",
     "machine_info",
     "monitored",
@@ -48,7 +50,11 @@ __all__ = [
     "write_result",
 ]
 
-DATASETS = ("mnist", "mnist-train", "mnist-test", "usps", "digits", "blobs")
+DATASETS = ("mnist", "mnist-train", "mnist-test", "usps", "coil20", "orl", "digits", "blobs")
+
+#: Reference methods run by the same harness on the same input as the estimators: scikit-learn's
+#: k-means and a diagonal Gaussian mixture, each with scikit-learn's defaults otherwise.
+BASELINES = ("KMeans", "GaussianMixture")
 
 
 def load_benchmark_data(
@@ -58,11 +64,13 @@ def load_benchmark_data(
 
     Parameters
     ----------
-    name : {"mnist", "mnist-train", "mnist-test", "usps", "digits", "blobs"}
-        ``mnist`` is all 70,000 images; ``digits`` is scikit-learn's bundled 8x8 digits
-        scaled to [0, 1]; ``blobs`` is a synthetic 10-cluster, 50-feature set.
+    name : {"mnist", "mnist-train", "mnist-test", "usps", "coil20", "orl", "digits", "blobs"}
+        ``mnist`` is all 70,000 images; ``coil20`` (1,440 images of 20 objects) and ``orl``
+        (400 faces of 40 people) are 32x32 images; ``digits`` is scikit-learn's bundled 8x8
+        digits scaled to [0, 1]; ``blobs`` is a synthetic 10-cluster, 50-feature set.
     data_path : str, optional
-        Folder or file with ``mnist.npz`` / ``usps.npz``.
+        Folder with ``mnist.npz``, ``usps.npz``, ``coil20.npz`` and ``orl.npz`` (default: the
+        folder of :func:`deepcluster_sk.datasets.get_data_home`).
 
     Returns
     -------
@@ -77,6 +85,16 @@ def load_benchmark_data(
     if name == "usps":
         X, y = load_usps(data_path, return_X_y=True)
         return X, y, (1, 16, 16)
+    if name in ("coil20", "orl"):
+        folder = get_data_home(data_path)
+        path = folder if folder.suffix == ".npz" else folder / f"{name}.npz"
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"{path} not found: pass data_path (or set DEEPCLUSTER_SK_DATA) to the folder "
+                f"holding {name}.npz."
+            )
+        X, y = load_npz(path, return_X_y=True)
+        return X, y, (1, 32, 32)
     if name == "digits":
         from sklearn.datasets import load_digits
 
@@ -196,6 +214,21 @@ def machine_info(device: torch.device) -> dict[str, Any]:
     return info
 
 
+#: The baselines' parameters where they differ from scikit-learn's defaults: a diagonal
+#: covariance, since a full one on hundreds of pixels is singular or too slow to be a baseline.
+BASELINE_PARAMS: dict[str, dict[str, Any]] = {
+    "KMeans": {},
+    "GaussianMixture": {"covariance_type": "diag"},
+}
+
+
+def _baseline_classes() -> dict[str, type]:
+    from sklearn.cluster import KMeans
+    from sklearn.mixture import GaussianMixture
+
+    return {"KMeans": KMeans, "GaussianMixture": GaussianMixture}
+
+
 def _private_settings(cls: type) -> dict[str, Any]:
     """The JSON-able ``_name`` class attributes of ``cls`` and its bases (not methods)."""
     scalar = (type(None), bool, int, float, str)
@@ -232,12 +265,36 @@ def _peak_rss_mb() -> float | None:
     return None if peak_wset is None else peak_wset / 2**20
 
 
+def git_state() -> dict[str, Any]:
+    """The commit of the checkout the package was imported from, and whether its tree is clean.
+
+    Returns ``{"commit": <40-hex hash>, "tree_clean": bool}``, or ``None`` values where the
+    package does not live in a git checkout (an installed wheel) or git is missing. The tree
+    counts as clean when ``git status --porcelain`` lists nothing, untracked files included.
+    """
+    import subprocess
+
+    root = Path(__import__("deepcluster_sk").__file__).resolve().parents[2]
+
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(
+                ["git", "-C", str(root), *args], capture_output=True, text=True, check=True
+            )
+        except (OSError, subprocess.CalledProcessError):
+            return None
+        return done.stdout.strip()
+
+    commit = git("rev-parse", "HEAD")
+    status = git("status", "--porcelain") if commit else None
+    return {"commit": commit, "tree_clean": None if status is None else status == ""}
+
+
 def write_result(result: dict[str, Any], out_dir: str | os.PathLike, stem: str) -> Path:
-    """Write ``result`` as ``<out_dir>/<stem>_<UTC timestamp>.json`` and return the path."""
+    """Write ``result`` as ``<out_dir>/<stem>.json``, replacing an earlier run; return the path."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    path = out / f"{stem}_{stamp}.json"
+    path = out / f"{stem}.json"
     path.write_text(json.dumps(result, indent=2, default=_json_default) + "\n")
     return path
 
@@ -334,12 +391,15 @@ def run_benchmark(
     Parameters
     ----------
     estimator : str
-        Class name, one of those of :func:`deepcluster_sk.all_estimators`.
+        Class name, one of those of :func:`deepcluster_sk.all_estimators`, or a baseline of
+        :data:`BASELINES` (scikit-learn's ``KMeans``, ``GaussianMixture``) run on the same input.
     dataset : str
         Name understood by :func:`load_benchmark_data`.
     params : dict, optional
-        Constructor parameters; ``random_state`` and ``device`` are set from ``seed`` and
-        ``device``. Image estimators get the data set's ``input_shape`` unless given.
+        Constructor parameters the caller chooses (recorded as ``param_overrides``; none for a
+        run of the defaults). ``random_state`` and ``device`` are set from ``seed`` and
+        ``device``, ``n_clusters`` from the number of classes, and image estimators get the
+        data set's ``input_shape``, unless given.
     seed : int, default=0
         ``random_state`` of the estimator and of the subset draw.
     n_samples : int, optional
@@ -354,7 +414,8 @@ def run_benchmark(
     silhouette_samples : int, default=10000
         Sample size of the silhouette score on ``transform(X)`` (0 to skip).
     out_dir : path, optional
-        Folder to write the JSON file to.
+        Folder to write the JSON file to, as ``<estimator>_<dataset>[_n<subset>]_seed<seed>
+        [_<tag>].json``; a file of the same name is replaced.
     tag : str, optional
         Extra label stored in the record and the file name.
     monitor_every : int, default=0
@@ -373,19 +434,27 @@ def run_benchmark(
     dict
         The result record.
     """
-    classes = dict(all_estimators())
+    classes = {**dict(all_estimators()), **_baseline_classes()}
     if estimator not in classes:
         raise ValueError(f"Unknown estimator {estimator!r}; available: {sorted(classes)}.")
     X, y, image_shape = load_benchmark_data(dataset, data_path)
     if n_samples is not None and n_samples < X.shape[0]:
         idx = np.random.RandomState(seed).choice(X.shape[0], n_samples, replace=False)
         X, y = X[idx], y[idx]
-    params = dict(params or {})
-    params.setdefault("random_state", seed)
-    params.setdefault("device", device)
     cls = classes[estimator]
-    if "input_shape" in cls().get_params() and image_shape is not None:
-        params.setdefault("input_shape", image_shape)
+    baseline = estimator in BASELINES
+    overrides = dict(params or {})  # what the caller chose, beside the per-run settings below
+    params = dict(overrides)
+    params.setdefault("random_state", seed)
+    defaults = cls().get_params()
+    k_name = "n_components" if estimator == "GaussianMixture" else "n_clusters"
+    params.setdefault(k_name, len(np.unique(y)))
+    if baseline:
+        params.update({k: v for k, v in BASELINE_PARAMS[estimator].items() if k not in overrides})
+    else:
+        params.setdefault("device", device)
+        if "input_shape" in defaults and image_shape is not None:
+            params.setdefault("input_shape", image_shape)
     if monitor_every:
         if estimator != "DVAEClusterer":
             raise ValueError(
@@ -394,22 +463,22 @@ def run_benchmark(
             )
         cls = monitored(cls, X, y, monitor_every, seed)
     est = cls(**params)
-    overrides = dict(settings or {})
-    known = _private_settings(cls)
-    for name, value in overrides.items():
+    settings_overrides = dict(settings or {})
+    known = {} if baseline else _private_settings(cls)
+    for name, value in settings_overrides.items():
         if name not in known:
             raise ValueError(
                 f"{name!r} is not a private setting of {estimator}; known: {sorted(known)}."
             )
         setattr(est, name, value)
-    resolved = resolve_device(params["device"])
+    resolved = resolve_device("cpu" if baseline else params["device"])
     if resolved.type == "cuda":
         torch.cuda.reset_peak_memory_stats(resolved)
 
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        labels = est.fit_predict(X)
+        labels = est.fit_predict(X) if hasattr(est, "fit_predict") else est.fit(X).predict(X)
     fit_seconds = time.perf_counter() - t0
     for w in caught:  # still shown, and recorded below
         warnings.showwarning(w.message, w.category, w.filename, w.lineno)
@@ -426,7 +495,7 @@ def run_benchmark(
     knn = _code_knn_accuracy(est, X, y, seed)
     if knn is not None:
         metrics["code_knn_acc"] = knn
-    if silhouette_samples:
+    if silhouette_samples and hasattr(est, "transform"):
         Z = est.transform(X)
         size = min(silhouette_samples, X.shape[0])
         if len(np.unique(labels)) > 1:
@@ -440,18 +509,20 @@ def run_benchmark(
         "n_samples": int(X.shape[0]),
         "seed": seed,
         "tag": tag,
+        **git_state(),
         "params": est.get_params(),
+        # The parameters the caller chose: an empty dict is a run of the defaults (n_clusters,
+        # input_shape, random_state and device are set per data set, seed and machine).
+        "param_overrides": overrides,
         # The class's private settings (``_anchor_weight``...), which get_params leaves out:
         # a run measured before one of them changed is then told apart from today's.
-        "private_settings": {**known, **overrides},
-        "settings_overrides": overrides,
+        "private_settings": {**known, **settings_overrides},
+        "settings_overrides": settings_overrides,
         "precision": getattr(est, "_precision", None),
         "metrics": metrics,
         # Cluster sizes of the training partition (an empty cluster shows as 0) and the
         # warnings the fit raised (a ClusterCollapseWarning names a collapse).
-        "cluster_sizes": np.bincount(
-            labels, minlength=int(getattr(est, "n_clusters", 0) or 0)
-        ).tolist(),
+        "cluster_sizes": np.bincount(labels, minlength=int(params[k_name])).tolist(),
         "fit_warnings": sorted({f"{w.category.__name__}: {w.message}" for w in caught}),
         "fit_seconds": round(fit_seconds, 3),
         "train_seconds": round(train_seconds, 3),
@@ -474,6 +545,7 @@ def run_benchmark(
     if resolved.type == "cuda":
         record["peak_gpu_mb"] = round(torch.cuda.max_memory_allocated(resolved) / 2**20, 1)
     if out_dir is not None:
-        stem = f"{estimator}_{dataset}_n{X.shape[0]}_seed{seed}" + (f"_{tag}" if tag else "")
+        subset = f"_n{X.shape[0]}" if n_samples is not None else ""
+        stem = f"{estimator}_{dataset}{subset}_seed{seed}" + (f"_{tag}" if tag else "")
         record["path"] = str(write_result(record, out_dir, stem))
     return record

@@ -17,18 +17,21 @@ from pathlib import Path
 from deepcluster_sk import all_estimators
 
 sys.path.insert(0, str(Path(__file__).parent))  # benchmarks/ is not a package
-from harness import DATASETS, run_benchmark
+from harness import BASELINES, DATASETS, run_benchmark
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("estimator", choices=[name for name, _ in all_estimators()])
+    names = [name for name, _ in all_estimators()] + list(BASELINES)
+    parser.add_argument("estimator", choices=names)
     parser.add_argument("dataset", choices=DATASETS)
     parser.add_argument("--params", default="{}", help="constructor parameters as JSON")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--n-samples", type=int, default=None, help="random subset size")
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--data", default=None, help="folder holding mnist.npz / usps.npz")
+    parser.add_argument(
+        "--data", default=None, help="folder of the data files (default: $DEEPCLUSTER_SK_DATA)"
+    )
     parser.add_argument("--eval-dataset", default=None, choices=DATASETS)
     parser.add_argument("--tag", default=None)
     parser.add_argument(
@@ -58,7 +61,8 @@ def main(argv: list[str] | None = None) -> None:
         monitor_every=args.monitor_every,
         settings=json.loads(args.settings),
     )
-    summary = {k: record[k] for k in ("estimator", "dataset", "n_samples", "seed", "device")}
+    keys = ("estimator", "dataset", "n_samples", "seed", "device", "commit", "tree_clean")
+    summary = {k: record[k] for k in keys}
     summary.update(record["metrics"])
     summary["fit_seconds"] = record["fit_seconds"]
     summary["seconds_per_epoch"] = record["seconds_per_epoch"]
