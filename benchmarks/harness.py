@@ -190,7 +190,8 @@ def machine_info(device: torch.device) -> dict[str, Any]:
         ``python_version``), ``cpu`` (model name), ``cpu_flags``, ``cpu_count``, ``threads``
         (torch's intra-op threads), ``interop_threads``, ``thread_pools``
         (:func:`thread_pools`), ``torch_parallel`` (torch's own account of its OpenMP and
-        MKL threads), ``platform``, ``date`` and, on CUDA, ``gpu``.
+        MKL threads), ``platform``, ``date``, ``commit`` and ``tree_clean`` (:func:`git_state`)
+        and, on CUDA, ``gpu``.
     """
     info: dict[str, Any] = {
         "device": str(device),
@@ -208,6 +209,7 @@ def machine_info(device: torch.device) -> dict[str, Any]:
         ],
         "platform": platform.platform(),
         "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        **git_state(),
     }
     if device.type == "cuda":
         info["gpu"] = torch.cuda.get_device_name(device)
@@ -509,7 +511,6 @@ def run_benchmark(
         "n_samples": int(X.shape[0]),
         "seed": seed,
         "tag": tag,
-        **git_state(),
         "params": est.get_params(),
         # The parameters the caller chose: an empty dict is a run of the defaults (n_clusters,
         # input_shape, random_state and device are set per data set, seed and machine).

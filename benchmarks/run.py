@@ -1,5 +1,10 @@
 """Fit a named estimator on a named data set and write one JSON result file.
 
+A run of the defaults on a whole data set goes to the registry, ``benchmarks/results/``,
+replacing the run of the same estimator, data set and seed; a run with other parameters,
+private settings, a tag, a subset or a second data set is a probe and goes to
+``benchmarks/probes/`` (not kept in git).
+
 Examples::
 
     python benchmarks/run.py AEGMM mnist --seed 0 --data DIR
@@ -45,21 +50,30 @@ def main(argv: list[str] | None = None) -> None:
         default="{}",
         help="private class settings to override, as JSON (probes: '{\"_tol\": 0.001}')",
     )
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    parser.add_argument(
+        "--out",
+        default=None,
+        help="output folder (default: the registry, benchmarks/results/, for a run of the "
+        "defaults on a whole data set; benchmarks/probes/ for anything else)",
+    )
     args = parser.parse_args(argv)
+    params, settings = json.loads(args.params), json.loads(args.settings)
+    probe = params or settings or args.tag or args.n_samples or args.eval_dataset
+    here = Path(__file__).parent
+    out = args.out or str(here / ("probes" if probe else "results"))
     record = run_benchmark(
         args.estimator,
         args.dataset,
-        params=json.loads(args.params),
+        params=params,
         seed=args.seed,
         n_samples=args.n_samples,
         device=args.device,
         data_path=args.data,
         eval_dataset=args.eval_dataset,
-        out_dir=args.out,
+        out_dir=out,
         tag=args.tag,
         monitor_every=args.monitor_every,
-        settings=json.loads(args.settings),
+        settings=settings,
     )
     keys = ("estimator", "dataset", "n_samples", "seed", "device", "commit", "tree_clean")
     summary = {k: record[k] for k in keys}

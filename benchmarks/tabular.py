@@ -59,7 +59,7 @@ def methods(n_clusters: int, seed: int, params: dict, settings: dict | None = No
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    parser.add_argument("--out", default=str(Path(__file__).parent / "probes"))
     parser.add_argument("--params", type=json.loads, default={}, help="JSON, both deep estimators")
     parser.add_argument(
         "--settings", type=json.loads, default={}, help="JSON, private settings of AEGMM"

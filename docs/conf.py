@@ -9,8 +9,9 @@ What is generated at build time, so the pages always match the repository:
 - the examples gallery (sphinx-gallery): every ``examples/**/plot_*.py`` is run, and its
   text, code, output and figures become a page under ``generated/examples/``;
 - the command-line reference (sphinx-argparse), from the ``deepcluster-sk`` argument parser;
-- the benchmark tables and chart (the local extension ``docs/_ext/benchmark_page.py``), from
-  ``benchmarks/results/*.json``;
+- the benchmark page's ACC-against-time chart (the local extension
+  ``docs/_ext/benchmark_page.py``), from ``benchmarks/results/*.json``; the tables are
+  rendered from the same files by ``benchmarks/tables.py`` into ``docs/_tables/``;
 - the API pages (autosummary), from the numpydoc docstrings, which numpydoc validates.
 
 The equations are rendered by a MathJax bundled with the build (sphinx-mathjax-offline), so
@@ -52,9 +53,9 @@ extensions = [
 ]
 
 templates_path = ["_templates"]
-# _generated/ holds the include files the local extension writes; they are pulled in by
-# ``.. include::`` and are not pages of their own.
-exclude_patterns = ["_build", "_generated", "Thumbs.db", ".DS_Store"]
+# _tables/ holds the tables benchmarks/tables.py renders from the results registry and
+# _generated/ the chart the local extension draws; both are pulled into pages, not pages.
+exclude_patterns = ["_build", "_generated", "_tables", "Thumbs.db", ".DS_Store"]
 source_suffix = {".rst": "restructuredtext"}
 root_doc = "index"
 language = "en"
@@ -143,9 +144,6 @@ html_css_files = ["custom.css"]  # a wider article column for code and tables
 html_show_sourcelink = False
 html_last_updated_fmt = None
 
-# -- Local generators -------------------------------------------------------------------------
-benchmark_results_dir = str(ROOT / "benchmarks" / "results")
-generated_dir = str(DOCS / "_generated")
 
 
 # -- Docstring touch-up -----------------------------------------------------------------------

@@ -57,7 +57,10 @@ def test_run_benchmark_writes_the_record(tmp_path):
     assert saved["n_samples"] == 400
     assert saved["tag"] == "t"
     assert 0.0 <= saved["metrics"]["acc"] <= 1.0
+    assert saved["param_overrides"] == TINY_DVAE
     for key in (
+        "commit",
+        "tree_clean",
         "fit_seconds",
         "seconds_per_epoch",
         "peak_rss_mb",
@@ -198,7 +201,7 @@ def test_monitor_needs_a_model_with_a_trained_head():
 
 def test_unknown_names_are_clear_errors():
     with pytest.raises(ValueError, match="Unknown estimator"):
-        run_benchmark("KMeans", "digits")
+        run_benchmark("SpectralClustering", "digits")
     with pytest.raises(ValueError, match="Unknown dataset"):
         load_benchmark_data("cifar")
 
@@ -214,3 +217,63 @@ def test_settings_override_private_class_settings_and_are_recorded():
     assert AEGMM._input_dropout == 0.0
     with pytest.raises(ValueError, match="not a private setting"):
         run_benchmark("AEGMM", "blobs", params=tiny, settings={"_no_such": 1})
+
+
+def test_baselines_run_on_the_same_input_with_their_recorded_parameters(tmp_path):
+    record = run_benchmark("GaussianMixture", "digits", seed=1, out_dir=tmp_path)
+    assert record["params"]["covariance_type"] == "diag"
+    assert record["params"]["n_components"] == 10  # the number of classes
+    assert record["param_overrides"] == {}
+    assert record["path"].endswith("GaussianMixture_digits_seed1.json")
+    # k-means on digits is far from chance and far from perfect: the metrics are real ones.
+    kmeans = run_benchmark("KMeans", "digits", seed=0)
+    assert 0.5 < kmeans["metrics"]["acc"] < 0.95
+
+
+def test_git_state_names_this_checkout():
+    state = harness.git_state()
+    assert set(state) == {"commit", "tree_clean"}
+    if state["commit"] is not None:  # a git checkout (not an sdist)
+        assert len(state["commit"]) == 40
+        assert isinstance(state["tree_clean"], bool)
+
+
+def test_32x32_sets_load_with_their_shape_or_say_where_to_put_them(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"coil20\.npz"):
+        load_benchmark_data("coil20", str(tmp_path))
+    X = np.random.RandomState(0).rand(6, 1024).astype(np.float32)
+    np.savez(tmp_path / "orl.npz", X=X, y=np.array([0, 0, 1, 1, 2, 2]))
+    X_loaded, y, shape = load_benchmark_data("orl", str(tmp_path))
+    assert shape == (1, 32, 32)
+    np.testing.assert_array_equal(X_loaded, X)
+    assert y.tolist() == [0, 0, 1, 1, 2, 2]
+
+
+def test_run_script_sends_probes_outside_the_registry(tmp_path, monkeypatch):
+    import run
+
+    written = {}
+
+    def fake_run_benchmark(estimator, dataset, **kwargs):
+        written["out"] = kwargs["out_dir"]
+        return {
+            "estimator": estimator,
+            "dataset": dataset,
+            "n_samples": 1,
+            "seed": 0,
+            "device": "cpu",
+            "commit": None,
+            "tree_clean": None,
+            "metrics": {},
+            "fit_seconds": 0.0,
+            "seconds_per_epoch": None,
+            "path": "x",
+        }
+
+    monkeypatch.setattr(run, "run_benchmark", fake_run_benchmark)
+    run.main(["KMeans", "digits"])
+    assert Path(written["out"]).name == "results"
+    run.main(["AEGMM", "digits", "--params", '{"n_epochs": 3}'])
+    assert Path(written["out"]).name == "probes"
+    run.main(["AEGMM", "digits", "--n-samples", "100"])
+    assert Path(written["out"]).name == "probes"
