@@ -145,7 +145,6 @@ html_show_sourcelink = False
 html_last_updated_fmt = None
 
 
-
 # -- Docstring touch-up -----------------------------------------------------------------------
 import re  # noqa: E402
 

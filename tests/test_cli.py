@@ -613,3 +613,28 @@ def test_saved_files_get_ordinary_permissions(tmp_path, small_digits):
     umask = os.umask(0)
     os.umask(umask)
     assert model.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+@pytest.mark.parametrize(
+    "error",
+    [RuntimeError("CUDA error: out of memory"), ImportError("No module named 'umap'")],
+    ids=["RuntimeError", "ImportError"],
+)
+def test_any_error_of_a_fit_is_one_line_and_status_2(
+    error, tmp_path, small_digits, monkeypatch, capsys
+):
+    """Not only the input errors: a failure inside the fit (a torch RuntimeError, a missing
+    package) is one line naming its type, and ``--debug`` shows the traceback instead."""
+    np.save(tmp_path / "X.npy", small_digits)
+
+    def failing_fit(self, X, y=None):
+        raise error
+
+    monkeypatch.setattr(AEGMM, "fit", failing_fit)
+    argv = fit_args("AEGMM", tmp_path / "X.npy", tmp_path / "m.joblib", "-q")
+    code, _, err = run(argv, capsys)
+    assert_clean_error(code, err, type(error).__name__, str(error.args[0]), "--debug")
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "m.joblib").exists()
+    with pytest.raises(type(error), match=str(error.args[0]).split(":")[0]):
+        main(["--debug", *[str(a) for a in argv]])

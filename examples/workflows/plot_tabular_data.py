@@ -14,11 +14,12 @@ mixture is fitted on a UMAP embedding of the codes in ``n_clusters`` dimensions
 ARI against the known classes.
 
 On tables this small and this low-dimensional, expect about what the better of the two
-classical methods gives, not a clear gain (the user guide's :doc:`/user_guide/networks`
-page has the ten-seed comparison): the example shows how the estimator fits into a tabular
-workflow. ``python examples/workflows/plot_tabular_data.py
---full`` runs the wine and the breast-cancer data with five seeds each and prints the mean
-and standard deviation of each score.
+classical methods gives, not a clear gain (``benchmarks/tabular.py`` runs the comparison
+over several seeds; the user guide's :doc:`/user_guide/networks` page explains the network
+it uses): the example shows how the estimator fits into a tabular workflow.
+``python examples/workflows/plot_tabular_data.py --full`` runs the wine and the
+breast-cancer data with five seeds each and prints the mean and standard deviation of each
+score.
 """
 
 # %%

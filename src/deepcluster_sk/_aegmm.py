@@ -20,7 +20,9 @@ class AEGMM(AutoencoderClusterer):
     """Autoencoder + Gaussian mixture clustering.
 
     An autoencoder is trained to reconstruct ``X`` (squared error, Adam); a
-    :class:`~sklearn.mixture.GaussianMixture` is then fitted by EM on the latent codes.
+    :class:`~sklearn.mixture.GaussianMixture` is then fitted by EM on the latent codes or,
+    by default (``manifold="umap"``), on a UMAP embedding of them. On images the network
+    then trains on the mixture's own labels and the mixture is fitted again (see Notes).
 
     Parameters
     ----------
@@ -31,8 +33,8 @@ class AEGMM(AutoencoderClusterer):
         head gives the code. ``"auto"`` is the convolutional encoder when ``input_shape`` is
         given and the images are large enough for its blocks (both sides still at least 2
         pixels after ``len(channels)`` halvings: 28x28 MNIST and 16x16 USPS are, 8x8
-        digits with the default three blocks are not), and the dense ``d-500-500-2000``
-        one otherwise. ``"conv"``: stride-2
+        digits with the default three blocks are not), and the dense one (``hidden_dims``)
+        otherwise. ``"conv"``: stride-2
         5x5 convolutions (``channels``); ``"conv_pool"``: 3x3 convolution + batch norm +
         max-pooling blocks. A user module receives ``(n, *input_shape)`` when
         ``input_shape`` is given and ``(n, n_features)`` otherwise; it is deep-copied in
@@ -43,16 +45,17 @@ class AEGMM(AutoencoderClusterer):
     hidden_dims : tuple of int or "auto", default="auto"
         Widths of the dense encoder (the dense decoder mirrors them). ``"auto"``: the papers'
         ``(500, 500, 2000)`` for rows of 64 or more features, one hidden layer of 64
-        units for narrower rows (tables). On wine and breast cancer the small network
-        clustered better than the papers' trunk, in a fraction of the time.
+        units for narrower rows (tables), which clusters small tables such as wine and
+        breast cancer better than the papers' trunk, in a fraction of the time.
     channels : tuple of int, default=(32, 64, 128)
         Block channels of the convolutional encoder (the decoder mirrors them).
     latent_dim : int, default=10
         Size of the code.
     input_shape : tuple of int, "1d" or None, default=None
-        ``(channels, height, width)`` of each row; ``"1d"`` treats rows as one-channel 1-D
-        signals. None means flat rows (a convolutional network then infers a square
-        one-channel image).
+        ``(channels, height, width)`` (or ``(height, width)``) of each row; ``"1d"``
+        treats rows as one-channel 1-D signals. None means flat rows; a convolutional
+        encoder then reads each row as a square one-channel image when ``n_features`` is
+        a perfect square and as a 1-D signal otherwise.
     likelihood : {"gaussian", "bernoulli", "auto"}, default="gaussian"
         Reconstruction loss: squared error (``"gaussian"``) or binary cross-entropy
         (``"bernoulli"``, needs X in [0, 1]); ``"auto"`` is Bernoulli when X lies in [0, 1].
@@ -60,7 +63,8 @@ class AEGMM(AutoencoderClusterer):
         Autoencoder training epochs.
     batch_size : int or "auto", default="auto"
         Mini-batch size. ``"auto"`` is 256, halved (down to 32) while an epoch would hold
-        fewer than 10 mini-batches, so small data sets get enough optimizer steps.
+        fewer than 10 mini-batches, so small data sets get enough optimizer steps (1,797
+        digits: 128, 15 steps an epoch).
     lr : float, default=1e-3
         Adam learning rate.
     covariance_type : {"full", "tied", "diag", "spherical"}, default="full"
@@ -68,12 +72,11 @@ class AEGMM(AutoencoderClusterer):
     gmm_n_init : int, default=30
         EM restarts from different k-means starts; the one with the highest likelihood
         of the training codes (or of their embedding) is kept, chosen without labels. A
-        single start is a lottery: on one trained autoencoder single-start ACC swung
-        between 0.68 and 0.93. On a UMAP embedding with well separated islands, EM often
-        stops where one component covers two islands and two share a third: on the
-        embedding of one USPS fit about one start in five reached the most likely mixture,
-        so 10 restarts miss it about one time in eight and 30 about one in 500 (see the
-        user guide). Restarts cost seconds on 10-d data.
+        single start is a lottery: on a UMAP embedding with well separated islands, EM
+        often stops where one component covers two islands and two share a third, and
+        only a minority of starts reach the most likely mixture, so many restarts are
+        needed to find it reliably. Each restart is one EM run on low-dimensional codes,
+        cheap next to the network's training.
     manifold : {"umap", None}, default="umap"
         The inductive manifold step between the codes and the head (N2D-style). ``"umap"``
         embeds the training codes with UMAP in ``n_clusters`` dimensions (30 neighbours,
@@ -84,10 +87,7 @@ class AEGMM(AutoencoderClusterer):
         convolutional encoder, or a module of yours given a ``(channels, height, width)``
         ``input_shape``), UMAP and the nearest-code search see each code scaled to unit
         length (its direction); the codes of the dense network are used as they are. None fits
-        the mixture on the codes themselves (the paper's method, see :meth:`paper`). On
-        the 10k MNIST test split the defaults reached ACC 0.975 (mean of 3 seeds; the
-        former ``manifold=None``, ``batch_size=256``, ``gmm_n_init=10`` gave 0.783); see the
-        user guide.
+        the mixture on the codes themselves (the paper's method, see :meth:`paper`).
     precision : {"auto", "float32", "bfloat16"}, default="auto"
         Precision of the network's matrix products and convolutions during training
         (``torch.autocast``). ``"auto"`` is bfloat16 on a CUDA GPU that supports it and on
@@ -154,9 +154,10 @@ class AEGMM(AutoencoderClusterer):
 
     On more than 100,000 rows the manifold and the mixture are fitted on a random
     100,000 of them (drawn from ``random_state``), and every row, ``labels_`` included,
-    is then placed through the fitted maps, in blocks. EM with ten restarts on a million
-    codes would cost hours and about a gigabyte of temporaries; below that size (MNIST's
-    70,000 images) every row is used.
+    is then placed through the fitted maps, in blocks: EM with ``gmm_n_init`` restarts on
+    a million codes would take many times longer and large temporaries, for a partition
+    that 100,000 rows already determine. Below that size (MNIST's 70,000 images) every
+    row is used.
 
     References
     ----------
@@ -183,18 +184,18 @@ class AEGMM(AutoencoderClusterer):
     _gmm_max_iter: int = 100
     #: The manifold places a row at the embedding of its nearest training code: a training
     #: row at its own, so ``labels_`` is the mixture's partition of the embedding it was
-    #: fitted on. Averaging 10 neighbours (the base class's) pulled rows near an island's
-    #: edge between islands and cost accuracy on training and new rows alike (aegmm.rst).
+    #: fitted on. Averaging 10 neighbours (the base class's) would pull rows near an
+    #: island's edge into the space between islands, training and new rows alike.
     _extension_n_neighbors: int = 1
     #: When the network sees the rows as images, UMAP and the neighbour map see the codes
     #: scaled to unit length: the direction of an image's code, not its length, tells the
-    #: digits apart (the figures are in aegmm.rst). The dense network's codes (tables, 8x8
-    #: digits) keep their length: with few code dimensions it carries much of the
-    #: information (on three blobs, scaled 2-d codes gave an adjusted Rand index of 0.73).
+    #: classes apart. The dense network's codes (tables, 8x8 digits) keep their length:
+    #: with few code dimensions it carries much of the information (scaled to unit length,
+    #: the 2-d codes of three blobs do not separate them cleanly).
     _manifold_unit_codes: bool | str = "images"
     #: Self-training on images (see AutoencoderClusterer): 10 more epochs after the first
-    #: mixture, then the mixture again; it raised the accuracy on the MNIST test split and
-    #: on all 70k images (aegmm.rst). The dense network's tables and 8x8 digits skip it.
+    #: mixture, then the mixture again, so that the codes agree on an image and its moved
+    #: copies. The dense network's tables and 8x8 digits skip it.
     _refine_epochs: int = 10
 
     def __init__(

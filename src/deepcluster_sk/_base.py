@@ -1,7 +1,7 @@
 """The base estimator: validation, the fit template, batched inference, device-safe pickling.
 
-Slightly over 400 lines on purpose: the template ``fit`` and everything it owns for all the
-estimators (parameter constraints, precision, transactional assignment, inference, pickling).
+Long on purpose: the template ``fit`` and everything it owns for all the estimators
+(parameter constraints, precision, transactional assignment, inference, pickling).
 """
 
 from __future__ import annotations
@@ -169,10 +169,10 @@ class BaseDeepClusterer(
 
     The parameters shared by every estimator are ``n_clusters``, the network (``encoder``,
     ``decoder``, ``hidden_dims``, ``channels``, ``latent_dim``, ``input_shape``,
-    ``likelihood``), the training settings (``n_epochs``, ``batch_size``, ``lr``) and
-    ``device``, ``random_state``, ``verbose``. Settings that measurements showed make no
-    difference are private class attributes (``_optimizer``, ``_weight_decay``, ``_tol``,
-    ``_gaussian_variance``); a subclass may override them.
+    ``likelihood``), the training settings (``n_epochs``, ``batch_size``, ``lr``,
+    ``precision``) and ``device``, ``random_state``, ``verbose``, ``warm_start``. Settings
+    that make no measurable difference are private class attributes (``_optimizer``,
+    ``_weight_decay``, ``_tol``, ``_gaussian_variance``); a subclass may override them.
 
     Notes
     -----
@@ -212,8 +212,8 @@ class BaseDeepClusterer(
     _gaussian_variance: float = 0.5
     #: Rows the head (and a manifold step) is fitted on. Above this, a random subset of
     #: this size (drawn from ``random_state``) fits them and every row is then labelled
-    #: through the fitted map: EM with restarts on a million codes would cost hours and
-    #: a gigabyte of temporaries for a partition that 100,000 rows already determine.
+    #: through the fitted map: EM with restarts on a million codes would take many times
+    #: longer and large temporaries, for a partition that 100,000 rows already determine.
     _head_max_samples: int = 100_000
     #: Rows per call when a fitted head labels or scores codes (bounds its temporaries).
     _head_chunk_rows: int = 65_536
@@ -545,9 +545,9 @@ class BaseDeepClusterer(
         """Apply ``fn`` to ``X`` in batches on the inference device; gather on the CPU.
 
         Each batch's result is copied into one float64 array allocated at the first batch.
-        Keeping a small array per batch instead pinned the heap between the batches' large
-        freed activations, so glibc could not reuse them: peak memory grew by one batch of
-        activations per batch (+1.5 GiB for 200k rows of the default dense network).
+        A small array kept per batch would pin the heap between the batches' large freed
+        activations, so that glibc could not reuse them and peak memory would grow by one
+        batch of activations per batch.
         """
         device = inference_device(getattr(self, "_device", None))
         module = self.module_
@@ -749,8 +749,8 @@ class AutoencoderClusterer(BaseDeepClusterer):
             return int(self.manifold_.embedding_.shape[1])
         return super()._n_features_out
 
-    #: UMAP settings of ``manifold="umap"``: N2D's min_dist 0, and 30 neighbours. With N2D's
-    #: 20, 2 of 11 UMAP seeds gave ACC 0.83-0.84 on digits networks; 30 gave 0.89-0.92 in 15 of 15.
+    #: UMAP settings of ``manifold="umap"``: N2D's min_dist 0, and 30 neighbours rather than
+    #: N2D's 20, with which the embeddings of some seeds' digits codes cluster worse.
     _umap_n_neighbors: int = 30
     _umap_min_dist: float = 0.0
     #: UMAP neighbours on sets of fewer than ``_small_data_rows`` rows (None: as above).
@@ -769,9 +769,8 @@ class AutoencoderClusterer(BaseDeepClusterer):
     #: (``_refine_agreement``) share it; image rows are moved at random (shifts up to
     #: ``_refine_shift``, rotations up to ``_refine_rotation`` degrees) first. The head is
     #: then refitted on the new codes. The labels come from the head, never from ``y``.
-    #: Only images are refined by default: without the random moves the step gained a
-    #: point at most on tables (aegmm.rst), so tabular rows skip it unless
-    #: ``_refine_tables`` (then without moves).
+    #: Only images are refined by default: without the random moves the step gains little
+    #: on tables, so tabular rows skip it unless ``_refine_tables`` (then without moves).
     _refine_epochs: int = 0
     _refine_weight: float = 0.1
     _refine_agreement: float = 0.9

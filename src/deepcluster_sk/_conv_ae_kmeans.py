@@ -24,8 +24,9 @@ class ConvAEKMeans(AutoencoderClusterer):
 
     The encoder halves the image size in each block, a fully connected layer maps the last
     feature map to a ``latent_dim`` code, and the decoder mirrors it with
-    ``ConvTranspose2d`` layers. After training, the codes are reduced to ``n_components``
-    principal components and clustered by :class:`~sklearn.cluster.KMeans`.
+    ``ConvTranspose2d`` layers. After training, the codes (by default their UMAP embedding,
+    ``manifold="umap"``) are reduced to ``n_components`` principal components and
+    clustered by :class:`~sklearn.cluster.KMeans`.
 
     The paper's encoder blocks are ``Conv2d`` + ``BatchNorm2d`` + ReLU + ``MaxPool2d`` with
     a sigmoid output trained by binary cross-entropy, and it clusters the flattened feature
@@ -40,18 +41,18 @@ class ConvAEKMeans(AutoencoderClusterer):
         Number of clusters.
     encoder : {"conv", "conv_pool", "dense", "auto"} or torch.nn.Module, default="conv"
         The network that maps a batch to features ``(n, h)``. The default is convolutional
-        whatever the data; ``"auto"`` picks it only for images large enough for its blocks (see
-        :class:`AEGMM`). A user
-        module receives ``(n, *input_shape)`` (or ``(n, n_features)`` with
-        ``input_shape=None`` and a non-convolutional network) and is deep-copied in ``fit``.
+        whatever the data; ``"auto"`` picks it only for images given by ``input_shape`` that
+        are large enough for its blocks, and the dense network otherwise (see
+        :class:`AEGMM`). A user module receives ``(n, *input_shape)`` when ``input_shape``
+        is given and ``(n, n_features)`` otherwise, and is deep-copied in ``fit``.
     decoder : {"auto", "dense", "conv", "conv_pool"} or torch.nn.Module, default="auto"
         Maps codes back to ``(n, n_features)`` or ``(n, *input_shape)``; ``"auto"`` mirrors
         the encoder.
     hidden_dims : tuple of int or "auto", default="auto"
         Widths of the dense network (``encoder="dense"``). ``"auto"``: the papers'
         ``(500, 500, 2000)`` for rows of 64 or more features, one hidden layer of 64
-        units for narrower rows (tables). On wine and breast cancer the small network
-        clustered better than the papers' trunk, in a fraction of the time.
+        units for narrower rows (tables), which clusters small tables such as wine and
+        breast cancer better than the papers' trunk, in a fraction of the time.
     channels : tuple of int, default=(32, 64, 128)
         Output channels of the convolutional blocks.
     latent_dim : int or None, default=10
@@ -59,10 +60,12 @@ class ConvAEKMeans(AutoencoderClusterer):
         uses the encoder's features (the flattened last feature map) as the code (the
         paper's recipe, see :meth:`paper`); on MNIST the 10-d bottleneck clusters better.
     input_shape : tuple of int, "1d" or None, default=None
-        ``(channels, height, width)`` of each row; ``"1d"`` treats rows as one-channel 1-D
-        signals. None reads a row as a square one-channel image when ``n_features`` is a
-        perfect square (784 -> 28x28) and as a 1-D signal otherwise, so tabular data work
-        with the default convolutional network (give the shape of non-square images).
+        ``(channels, height, width)`` (or ``(height, width)``) of each row; ``"1d"`` treats
+        rows as one-channel 1-D signals. With None a convolutional encoder (the default)
+        reads a row as a square one-channel image when ``n_features`` is a perfect square
+        (784 -> 28x28) and as a 1-D signal otherwise, so tabular data work with the default
+        network (give the shape of non-square or colour images); a dense encoder reads
+        flat rows.
     likelihood : {"gaussian", "bernoulli", "auto"}, default="gaussian"
         Reconstruction loss: squared error, or binary cross-entropy with a sigmoid output
         (``"bernoulli"``, needs data in [0, 1]); ``"auto"`` is Bernoulli for data in [0, 1].
@@ -72,10 +75,9 @@ class ConvAEKMeans(AutoencoderClusterer):
         Training epochs.
     batch_size : int or "auto", default="auto"
         Mini-batch size (at least 2, for batch normalisation). ``"auto"`` is 256, halved
-        (down to 32) while an epoch would hold fewer than 25 mini-batches, so sets of
-        fewer than 6,400 rows get smaller batches and more optimizer steps (1,797 digits:
-        64, 29 steps an epoch). On digits this and the 50 UMAP neighbours below raised the
-        mean ACC of seeds 0-2 from 0.835 to 0.889 (user guide).
+        (down to 32) while an epoch would hold fewer than 25 mini-batches (AEGMM's rule
+        asks for 10), so sets of fewer than 6,400 rows get smaller batches and more
+        optimizer steps (1,797 digits: 64, 29 steps an epoch).
     lr : float, default=1e-3
         Adam learning rate.
     kmeans_n_init : int, default=10
@@ -91,8 +93,7 @@ class ConvAEKMeans(AutoencoderClusterer):
         given a ``(channels, height, width)`` ``input_shape``), UMAP and the nearest-code
         search see each code scaled to unit length (its direction). None clusters the
         codes themselves (the paper's method, see :meth:`paper`; needed for
-        :meth:`inverse_transform`). On the 10k MNIST test split the defaults reached ACC
-        0.955, 0.807 and 0.940 for seeds 0, 1 and 2; see the user guide.
+        :meth:`inverse_transform`).
     precision : {"auto", "float32", "bfloat16"}, default="auto"
         Precision of the network's matrix products and convolutions during training
         (``torch.autocast``). ``"auto"`` is bfloat16 on a CUDA GPU that supports it and on
@@ -172,13 +173,13 @@ class ConvAEKMeans(AutoencoderClusterer):
     }
 
     #: Small sets: 25 mini-batches an epoch and 50 UMAP neighbours. On digits (180 images a
-    #: class) 30 neighbours left sub-styles of a digit (the two kinds of 1) as separate
-    #: islands that k-means split while merging 3 and 9; large sets are not affected.
+    #: class) 30 neighbours leave sub-styles of a digit (the two kinds of 1) as separate
+    #: islands, which k-means splits while merging 3 and 9; large sets are not affected.
     _auto_min_batches: int = 25
     _umap_n_neighbors_small: int | None = 50
     #: The manifold settings of AEGMM: each row at the embedding of its nearest training
-    #: code, and image codes at unit length. Both sides ran on one machine: the mean ACC of
-    #: seeds 0-2 rose on digits and on the MNIST test split (conv_ae_kmeans.rst).
+    #: code (a training row at its own, so ``labels_`` is k-means' partition of the
+    #: embedding it was fitted on), and image codes at unit length (their direction).
     _extension_n_neighbors: int = 1
     _manifold_unit_codes: bool | str = "images"
 

@@ -61,12 +61,10 @@ class DVAEClusterer(BaseDeepClusterer):
        term weights the components by the pseudo-labels rather than by the classifier, and
        the classifier is trained on them by cross-entropy with weight
        ``_anchor_weight = 10``, so the codes gather round the components of the initial
-       partition and the classifier learns to draw it. Released early, the ELBO pulls the
-       partition towards what a diagonal Gaussian mixture of the codes gives: on digits,
-       seed 1, the accuracy fell by about ten points in 25 free epochs. On USPS, seed 1,
-       anchored for 25 epochs with weight 1 and then released, the labels kept 94% of the
-       starting partition; anchored throughout with weight 1, 97.5%; with weight 10, 99.9%
-       (``benchmarks/queues/probe_dvae_*.log``).
+       partition and the classifier learns to draw it. Released, the ELBO pulls the
+       partition towards what a diagonal Gaussian mixture of the codes gives, and the
+       partition drifts to one that the classifier can draw; the anchor
+       keeps the initial partition, which decides the result.
        Training stops once the labels settle (``tol``).
 
     Parameters
@@ -88,23 +86,25 @@ class DVAEClusterer(BaseDeepClusterer):
     hidden_dims : tuple of int or "auto", default="auto"
         Widths of the dense encoder (the dense decoder mirrors them). ``"auto"``: the papers'
         ``(500, 500, 2000)`` for rows of 64 or more features, one hidden layer of 64
-        units for narrower rows (tables). On wine and breast cancer the small network
-        clustered better than the papers' trunk, in a fraction of the time.
+        units for narrower rows (tables), which clusters small tables such as wine and
+        breast cancer better than the papers' trunk, in a fraction of the time.
     channels : tuple of int, default=(32, 64, 128)
         Block channels of the convolutional encoder.
     latent_dim : int, default=10
         Latent size J.
     input_shape : tuple of int, "1d" or None, default=None
-        ``(channels, height, width)`` of each row; None means flat rows.
+        ``(channels, height, width)`` (or ``(height, width)``) of each row; ``"1d"``
+        treats rows as one-channel 1-D signals. None means flat rows; a convolutional
+        encoder then reads each row as a square one-channel image when ``n_features`` is
+        a perfect square and as a 1-D signal otherwise.
     likelihood : {"auto", "bernoulli", "gaussian"}, default="auto"
         Decoder likelihood; ``"auto"`` is Bernoulli when X lies in [0, 1]. The Gaussian has
         the fixed variance ``_gaussian_variance = 0.5``.
     pretrain_epochs : int, default=100
         Epochs of autoencoder pretraining (Adam at 1e-3, AEGMM's ``batch_size="auto"``),
         the paper's 100. The pretrained codes decide the result (joint training keeps the
-        partition it starts from), and on all of MNIST 100 epochs gave every seed a better
-        start than AEGMM's 50; they also double the pretraining time (the user guide has
-        the figures).
+        partition it starts from), so pretraining gets twice AEGMM's 50 epochs, for a
+        better starting partition at twice the pretraining time.
     init : {"umap", "spectral", "gmm", "kmeans"}, default="umap"
         Partition of the pretrained codes that initialises the prior and the classifier.
         Joint training keeps the partition it starts from (the anchor, above), so this
@@ -113,16 +113,17 @@ class DVAEClusterer(BaseDeepClusterer):
         option of :class:`AEGMM`) and fits a full-covariance Gaussian mixture there
         (``_gmm_n_init = 10`` restarts, the most likely kept); the embedding serves only
         this partition, so prediction stays the classifier on the codes. ``"spectral"``
-        clusters the codes' 10-nearest-neighbour graph, which follows the
-        curved clusters that k-means and a Gaussian mixture cut (measured on
-        scikit-learn's digits in the user guide); ``"gmm"`` is a diagonal Gaussian mixture
+        clusters the codes' 10-nearest-neighbour graph, which follows curved clusters
+        that k-means and a Gaussian mixture cut; ``"gmm"`` is a diagonal Gaussian mixture
         (VaDE's initialisation; ``_gmm_n_init = 10`` restarts, the one with the highest
         likelihood is kept, never chosen by labels); ``"kmeans"`` is the paper's k-means
         (``_kmeans_n_init = 20`` restarts, lowest inertia).
     n_epochs : int, default=300
         Epochs of joint training.
-    batch_size : int, default=300
-        Mini-batch size of joint training (the last partial batch is dropped).
+    batch_size : int or "auto", default=300
+        Mini-batch size of joint training (the last partial batch is dropped), the paper's
+        300. ``"auto"`` is AEGMM's rule: 256, halved (down to 32) while an epoch would hold
+        fewer than 10 mini-batches.
     lr : float, default=0.002
         Initial Adam learning rate of joint training (decayed by 0.9 every 10 epochs, to
         at least 2e-4).
@@ -133,23 +134,21 @@ class DVAEClusterer(BaseDeepClusterer):
         pairwise squared distance of the pretrained codes
         (:func:`~deepcluster_sk.metrics.similarity_bandwidth`), fixed before joint
         training, which makes the loss independent of the scale of the latent space;
-        ``1.0`` is the paper's literal kernel, whose gradient is ~1e-7 of the ELBO's on
-        pretrained codes (they sit tens of squared units apart).
+        ``1.0`` is the paper's literal kernel, which is close to 0 for almost every pair of
+        pretrained codes (they sit tens of squared units apart), so its gradient is
+        negligible next to the ELBO's.
     warmup_epochs : int, default=10
         Joint-training epochs with beta = 0 before the similarity loss starts (the paper's
         50 in :meth:`paper`). With the anchor holding the partition, training stops at the
         first label check after the warm-up that finds the labels settled (``tol``), so
-        this sets most of the joint phase's length: at least ``warmup_epochs + 5`` epochs,
-        which on all 70,000 MNIST images is about 25 s each on a 2-core CPU.
+        this sets most of the joint phase's length: at least ``warmup_epochs + 5`` epochs.
     tol : float, default=5e-3
         After the warm-up, joint training stops early once fewer than this fraction of the
         training samples changed cluster over the last ``_tol_interval = 5`` epochs
         (``n_epochs`` is then a maximum; ``history_`` holds the epochs run and, at each
         check, the share that changed as ``label_change``). ``0`` runs all ``n_epochs``,
-        as the paper does. In the version before the permanent anchor, with
-        ``pretrain_epochs=50``, 50 warm-up epochs and ``tol=0.001``, a few boundary points
-        kept changing cluster (0.1-0.4% of USPS every 5 epochs), so training ran 225 of its
-        300 epochs for no gain: ACC 0.953 at the end, 0.958 at the start (seed 0).
+        as the paper does. A few boundary points keep changing cluster to the end, so a
+        ``tol`` far below their share only lengthens training.
     precision : {"auto", "float32", "bfloat16"}, default="auto"
         Precision of the network's matrix products and convolutions during training
         (``torch.autocast``). ``"auto"`` is bfloat16 on a CUDA GPU that supports it and on
@@ -217,11 +216,10 @@ class DVAEClusterer(BaseDeepClusterer):
 
     Notes
     -----
-    Settings that the measurements so far showed make no difference, or that reproduce the
-    paper exactly, are private class attributes; a subclass may override them (the
-    benchmarks do): ``_pretrain_lr = 1e-3``, ``_pretrain_batch_size = "auto"`` (256, or
-    smaller on small data sets so that an epoch has at least 10 steps: AEGMM's
-    ``batch_size="auto"``),
+    Settings that make no measurable difference, or that reproduce the paper exactly, are
+    private class attributes; a subclass may override them (the benchmarks do):
+    ``_pretrain_lr = 1e-3``, ``_pretrain_batch_size = "auto"`` (256, or smaller on small
+    data sets so that an epoch has at least 10 steps: AEGMM's ``batch_size="auto"``),
     ``_kmeans_n_init = 20``, ``_gmm_n_init = 10``, ``_init_n_neighbors = 10``,
     ``_classifier_init = "voronoi"``
     (the classifier starts as the nearest-centre rule of the initial partition; ``"random"``
@@ -229,14 +227,16 @@ class DVAEClusterer(BaseDeepClusterer):
     ``_lr_decay_step = 10``, ``_lr_decay_gamma = 0.9``, ``_lr_min = 2e-4``,
     ``_warmup_steps = 100`` (joint training's learning rate rises linearly over its first
     100 steps: Adam's first steps move every weight by about ``lr`` whatever its gradient,
-    which on small data crossed the prior's variances and merged clusters in one step),
+    which on small data can cross the prior's variances and merge clusters in one step),
     ``_anchor_epochs = None`` (the anchor lasts all of joint training; an int releases it
-    after that many epochs, as earlier versions did after 25), ``_anchor_weight = 10`` (the
-    weight of the classifier's cross-entropy on the pseudo-labels),
+    after that many epochs), ``_anchor_weight = 10`` (the weight of the classifier's
+    cross-entropy on the pseudo-labels), ``_anchor_smoothing = 1e-3`` (the smoothing of
+    the one-hot pseudo-labels), ``_tol_interval = 5`` (the epochs between two label
+    checks of ``tol``),
     ``_adam_eps = 1e-4`` (VaDE's), ``_gmm_lr = None`` (the prior uses ``lr``),
     ``_similarity_reduction = "anchor_mean"`` (divide the sum by N: the mean
-    per-anchor cross-entropy; the paper divides by N², which with the scaled kernel leaves
-    the term's gradient at ~1e-4 of the ELBO's on digits, against ~3e-2 this way),
+    per-anchor cross-entropy; the paper divides by N², which makes the term N times
+    smaller, 300 times at the default batch size),
     ``_similarity_include_self = True``,
     ``_detach_transition_weights = False``, ``_classifier_input = "sample"``,
     ``_learn_pi = True`` and ``_assign = "classifier"`` (the rule of :meth:`predict_proba`:
@@ -432,7 +432,7 @@ class DVAEClusterer(BaseDeepClusterer):
         )
         self.phase_seconds_["pretrain"] = time.perf_counter() - t0
 
-        # Phase 2: k-means -> prior, log-variance head, classifier (one partition, spec 2c).
+        # Phase 2: the initial partition (init) -> prior, log-variance head, classifier.
         t0 = time.perf_counter()
         self._initialise_from_partition(X, rng)
         self.phase_seconds_["init"] = time.perf_counter() - t0
@@ -554,12 +554,11 @@ class DVAEClusterer(BaseDeepClusterer):
     def _initialise_from_partition(self, X: torch.Tensor, rng: np.random.RandomState) -> None:
         module: GMMPriorVAE = self.module_
         Z = self._latent(X)
-        # Pretraining leaves the codes at an arbitrary scale (a standard deviation of
-        # 0.05-0.3 after two epochs on standardised blobs, tens on images). Unit-variance
-        # codes give the prior's variances, the posterior's starting variance and ``lr``
-        # the same meaning on every data set. On their own they did not stop Adam's first
-        # full-rate steps from crossing the prior's variances on 50 blobs (the KL term grew
-        # about 180 times in one step); the learning-rate warm-up does.
+        # Pretraining leaves the codes at an arbitrary scale (from hundredths on briefly
+        # trained blobs to tens on images). Unit-variance codes give the prior's
+        # variances, the posterior's starting variance and ``lr`` the same meaning on
+        # every data set. On their own they do not stop Adam's first full-rate steps from
+        # crossing the prior's variances on small data; the learning-rate warm-up does.
         spread = float(np.sqrt(Z.var(axis=0).mean()))
         if np.isfinite(spread) and spread > 0.0:
             module.rescale_latent(1.0 / spread)
@@ -737,9 +736,9 @@ class DVAEClusterer(BaseDeepClusterer):
         """Log cluster probabilities of codes, computed in float64 on the CPU.
 
         The head is tiny (J x C), so it runs on all rows at once in double precision: in
-        float32 the classifier's large logits differed by ~1e-4 between a row's positions
-        in a matrix product, which moved probabilities by up to 6e-5 relative when the
-        rows were reordered (scikit-learn's sample-order check).
+        float32 the classifier's large logits can differ by ~1e-4 between a row's positions
+        in a matrix product, enough to move probabilities when the rows are reordered
+        (scikit-learn's sample-order check).
         """
         module: GMMPriorVAE = self.module_
         z = torch.from_numpy(np.ascontiguousarray(Z, dtype=np.float64))

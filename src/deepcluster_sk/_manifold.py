@@ -18,7 +18,7 @@ __all__ = ["NeighbourExtension", "cache_umap_kernels", "fit_umap_embedding", "un
 _UMAP_EXACT_KNN_MAX = 4096
 
 #: UMAP's numba kernels that umap-learn compiles afresh in every process (it does not mark
-#: them ``cache=True``): about 4 s of the first embedding of each process on a 2-core CPU.
+#: them ``cache=True``): seconds of the first embedding of each process on a small CPU.
 _UMAP_KERNELS = (
     ("umap.umap_", "smooth_knn_dist"),
     ("umap.umap_", "compute_membership_strengths"),
@@ -99,8 +99,9 @@ def fit_umap_embedding(
     knn: tuple = (None, None, None)
     if n < _UMAP_EXACT_KNN_MAX:
         # Below this size UMAP computes the exact neighbours itself, with a parallel numba
-        # kernel whose compilation took ~8 s of every new process (digits: the UMAP step fell
-        # from 16 s to 8 s). A k-d tree gives the same exact neighbours (each point first).
+        # kernel whose compilation costs seconds in every new process, often more than the
+        # embedding of a small set. A k-d tree gives the same exact neighbours (each point
+        # first).
         dist, idx = NearestNeighbors(n_neighbors=k).fit(Z).kneighbors(Z)
         knn = (idx.astype(np.int32), dist.astype(np.float32), None)
     model = umap.UMAP(

@@ -98,9 +98,9 @@ def resolve_hidden_dims(hidden_dims: Any, n_features: int) -> list[int]:
 
     ``"auto"`` is the papers' ``(500, 500, 2000)`` for rows of 64 or more features and
     ``(64,)`` for narrower rows. On scikit-learn's wine (13 columns) and breast-cancer (30)
-    tables the small network clustered better than the papers' trunk, for AEGMM and for
-    DVAEClusterer, in a fraction of the time (``benchmarks/tabular.py``); on the 64 pixels
-    of 8x8 digits the papers' trunk clustered better.
+    tables the small network clusters better than the papers' trunk, for AEGMM and for
+    DVAEClusterer, in a fraction of the time (``benchmarks/tabular.py`` compares them); on
+    the 64 pixels of 8x8 digits the papers' trunk clusters better.
 
     Parameters
     ----------

@@ -136,11 +136,11 @@ def zero_tiny_moments(optimizer: torch.optim.Optimizer, threshold: float = _TINY
     """Set Adam's first and second moment estimates below ``threshold`` to zero, in place.
 
     A weight whose gradient has become exactly zero (one feeding a unit that no longer
-    fires: on scikit-learn's digits, 45% of the weights into the papers' 2000-unit layer)
+    fires: on scikit-learn's digits, many of the weights into the papers' 2000-unit layer)
     keeps its first moment decaying by ``beta1`` every step, through the subnormal range of
     float32, where it stays for good (0.9 times the smallest subnormal rounds back to it).
-    Arithmetic on subnormals is many times slower on x86 CPUs: on digits the fused Adam
-    step took 7.1 ms instead of 1.5, a third of the DVAE's fit. A moment under 1e-30 moves
+    Arithmetic on subnormals is many times slower on x86 CPUs, and with many such moments
+    the Adam step becomes a large share of a fit. A moment under 1e-30 moves
     its weight by under 1e-21 times the learning rate (the step divides it by at least
     Adam's ``eps``, 1e-8 or more in this package, after a bias correction of at most 10),
     below float32's resolution of any weight not already ~0, so zeroing it changes nothing

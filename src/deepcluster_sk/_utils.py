@@ -273,10 +273,10 @@ def resolve_image_shape(
 def cpu_has_fast_bfloat16() -> bool:
     """Whether this CPU computes bfloat16 matrix products natively (AMX-BF16 or AVX-512-BF16).
 
-    Measured with ``benchmarks/throughput.py`` on a 2-core AMD EPYC with AVX-512-BF16 and no
-    AMX: bfloat16 GEMM 391 against 173 GFLOP/s in float32, and the autoencoders train 1.38x
-    (conv) to 2.1x (dense, batch 1024) faster. CPUs without either instruction set emulate
-    bfloat16 and gain nothing.
+    On such CPUs bfloat16 matrix products run faster than float32 ones, and so does the
+    autoencoders' training (``benchmarks/throughput.py`` measures both; the user guide's
+    speed page shows its results). CPUs without either instruction set emulate bfloat16
+    and gain nothing.
     """
     try:
         capability = torch._C._cpu._get_cpu_capability()

@@ -621,6 +621,11 @@ def _build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="on an error, show the full traceback instead of a one-line message",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     fit = sub.add_parser(
@@ -732,10 +737,18 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Errors whose message speaks for itself: a bad file, a bad value, a missing key. Any other
+#: exception (a RuntimeError from torch, a missing optional package) is named by its type.
+_USER_ERRORS = (OSError, ValueError, TypeError, KeyError)
+
+
 def _error_message(exc: BaseException) -> str:
     if isinstance(exc, KeyError) and exc.args:
         return f"missing key {exc.args[0]!r}"  # str(KeyError) is only the quoted key
-    return str(exc) or type(exc).__name__
+    text = str(exc) or type(exc).__name__
+    if not isinstance(exc, _USER_ERRORS):
+        text = f"{type(exc).__name__}: {text} (run with --debug for the traceback)"
+    return text
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -749,8 +762,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        Exit status: 0 on success, 2 on an error the user can fix (the message goes to
-        stderr). Command-line syntax errors and ``--help`` exit through argparse.
+        Exit status: 0 on success, 2 on any error of the command (one line on stderr; with
+        ``--debug`` the exception propagates with its traceback). Command-line syntax errors
+        and ``--help`` exit through argparse.
     """
     args = _build_parser().parse_args(argv)
     commands = {"fit": _fit, "predict": _predict}
@@ -759,9 +773,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             run_demo(args.seed, args.device, n_threads=args.threads)
         else:
             commands[args.command](args)
-    # sklearn's InvalidParameterError (bad parameter values) is a ValueError; so are the
-    # data errors above. KeyboardInterrupt is not caught.
-    except (OSError, ValueError, TypeError, KeyError) as exc:
+    # KeyboardInterrupt and SystemExit are not Exceptions: they are not caught.
+    except Exception as exc:
+        if args.debug:
+            raise
         print(f"{PROG}: error: {_error_message(exc)}", file=sys.stderr)
         return 2
     return 0
