@@ -50,7 +50,20 @@ __all__ = [
     "write_result",
 ]
 
-DATASETS = ("mnist", "mnist-train", "mnist-test", "usps", "coil20", "orl", "digits", "blobs")
+DATASETS = (
+    "mnist",
+    "mnist-train",
+    "mnist-test",
+    "usps",
+    "coil20",
+    "orl",
+    "digits",
+    "wine",
+    "breast_cancer",
+    "blobs",
+)
+#: Tables, standardised as ``make_pipeline(StandardScaler(), est)`` would (for every method).
+TABLES = ("wine", "breast_cancer")
 
 #: Reference methods run by the same harness on the same input as the estimators: scikit-learn's
 #: k-means and a diagonal Gaussian mixture, each with scikit-learn's defaults otherwise.
@@ -64,10 +77,13 @@ def load_benchmark_data(
 
     Parameters
     ----------
-    name : {"mnist", "mnist-train", "mnist-test", "usps", "coil20", "orl", "digits", "blobs"}
+    name : {"mnist", "mnist-train", "mnist-test", "usps", "coil20", "orl", "digits", \
+            "wine", "breast_cancer", "blobs"}
         ``mnist`` is all 70,000 images; ``coil20`` (1,440 images of 20 objects) and ``orl``
         (400 faces of 40 people) are 32x32 images; ``digits`` is scikit-learn's bundled 8x8
-        digits scaled to [0, 1]; ``blobs`` is a synthetic 10-cluster, 50-feature set.
+        digits scaled to [0, 1]; ``wine`` (178 x 13, 3 classes) and ``breast_cancer``
+        (569 x 30, 2 classes) are scikit-learn's tables, standardised (:data:`TABLES`);
+        ``blobs`` is a synthetic 10-cluster, 50-feature set.
     data_path : str, optional
         Folder with ``mnist.npz``, ``usps.npz``, ``coil20.npz`` and ``orl.npz`` (default: the
         folder of :func:`deepcluster_sk.datasets.get_data_home`).
@@ -100,6 +116,12 @@ def load_benchmark_data(
 
         X, y = load_digits(return_X_y=True)
         return (X / 16.0).astype(np.float32), y, (1, 8, 8)
+    if name in TABLES:
+        from sklearn import datasets
+        from sklearn.preprocessing import StandardScaler
+
+        X, y = getattr(datasets, f"load_{name}")(return_X_y=True)
+        return StandardScaler().fit_transform(X).astype(np.float32), y, None
     if name == "blobs":
         from sklearn.datasets import make_blobs
 
@@ -509,6 +531,7 @@ def run_benchmark(
         "estimator": estimator,
         "dataset": dataset,
         "n_samples": int(X.shape[0]),
+        "preprocessing": "StandardScaler" if dataset in TABLES else None,
         "seed": seed,
         "tag": tag,
         "params": est.get_params(),

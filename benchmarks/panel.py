@@ -1,0 +1,112 @@
+"""The development panel: every estimator's defaults beside k-means and a Gaussian mixture.
+
+Runs (or, with ``--reuse``, reads from the registry) each method on each data set of the
+panel over five seeds and prints one table: ACC mean ± sd, the worst seed, the median fit
+time, and each estimator's margin over the better baseline, max(KMeans, GMM), per data set;
+the last line is each estimator's worst margin over the panel, the figure a change of the
+defaults must raise. Runs go to the registry (``benchmarks/results/``) as ``run.py`` writes
+them; tables are standardised first, as ``make_pipeline(StandardScaler(), est)`` does.
+
+Usage::
+
+    DEEPCLUSTER_SK_DATA=DIR python benchmarks/panel.py --reuse
+    python benchmarks/panel.py --datasets wine breast_cancer --seeds 0 1 2 3 4
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))  # benchmarks/ is not a package
+import tables
+from harness import run_benchmark
+
+PANEL = ("digits", "mnist-test", "usps", "coil20", "orl", "wine", "breast_cancer")
+METHODS = tables.ESTIMATORS + tables.BASELINES
+
+
+def _registry_run(estimator: str, dataset: str, seed: int) -> dict | None:
+    """The registry's run of the current defaults, or None (absent or stale)."""
+    path = tables.RESULTS / f"{estimator}_{dataset}_seed{seed}.json"
+    if not path.exists():
+        return None
+    record = json.loads(path.read_text(encoding="utf-8"))
+    if tables.differences(record, tables.current_defaults(estimator)):
+        return None
+    return record
+
+
+def collect(datasets, methods, seeds, reuse: bool, data_path: str | None) -> list[dict]:
+    records = []
+    for dataset in datasets:
+        for seed in seeds:
+            for method in methods:
+                record = _registry_run(method, dataset, seed) if reuse else None
+                if record is None:
+                    record = run_benchmark(
+                        method, dataset, seed=seed, data_path=data_path, out_dir=tables.RESULTS
+                    )
+                    print(
+                        f"{method} {dataset} seed {seed}: ACC {record['metrics']['acc']:.3f} "
+                        f"in {record['fit_seconds']:.0f} s",
+                        file=sys.stderr,
+                    )
+                records.append(record)
+    return records
+
+
+def margins(rows: dict, datasets) -> dict[str, dict[str, float]]:
+    """Each estimator's mean ACC minus the better baseline's, per data set."""
+    out: dict[str, dict[str, float]] = {}
+    for est in tables.ESTIMATORS:
+        for data in datasets:
+            baselines = [
+                rows[(b, data)].mean_sd("acc")[0] for b in tables.BASELINES if (b, data) in rows
+            ]
+            if (est, data) in rows and baselines:
+                out.setdefault(est, {})[data] = rows[(est, data)].mean_sd("acc")[0] - max(baselines)
+    return out
+
+
+def panel_table(rows: dict, datasets) -> str:
+    lines = [
+        "| data set | method | ACC mean ± sd | worst | fit time | margin |",
+        "| --- " * 6 + "|",
+    ]
+    gaps = margins(rows, datasets)
+    for data in datasets:
+        for method in METHODS:
+            row = rows.get((method, data))
+            if row is None:
+                continue
+            mean, sd = row.mean_sd("acc")
+            margin = gaps.get(method, {}).get(data)
+            lines.append(
+                f"| {data} | {method} | {mean:.3f} ± {sd:.3f} | {min(row.values('acc')):.3f} | "
+                f"{statistics.median(row.values('fit_seconds')):.1f} s | "
+                f"{'' if margin is None else f'{margin:+.3f}'} |"
+            )
+    for est, by_data in gaps.items():
+        worst = min(by_data, key=by_data.get)
+        lines.append(f"| **worst margin** | {est} | | | | {by_data[worst]:+.3f} ({worst}) |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", nargs="+", default=list(PANEL), choices=PANEL)
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
+    parser.add_argument("--reuse", action="store_true", help="read current registry runs")
+    parser.add_argument("--data", default=None, help="folder of the data files")
+    args = parser.parse_args(argv)
+    records = collect(args.datasets, args.methods, args.seeds, args.reuse, args.data)
+    print(panel_table(tables.summarize(records), args.datasets))
+
+
+if __name__ == "__main__":
+    main()
