@@ -236,10 +236,12 @@ def readme_table(rows: dict[tuple[str, str], Row]) -> str:
     datasets = [d for d in README_DATASETS if any(k[1] == d for k in rows)]
     methods = [e for e in ESTIMATORS + BASELINES if any(k[0] == e for k in rows)]
     names = _names(methods)
-    header = []
+    header, full = [], {}
     for data in datasets:
-        counts = sorted({len(r.runs) for (_, d), r in rows.items() if d == data})
-        header.append(f"{DATASETS[data]}, {'/'.join(map(str, counts))} seeds")
+        counts = [len(r.runs) for (_, d), r in rows.items() if d == data]
+        full[data] = max(counts)
+        seeds = f", {full[data]} seeds" if len(set(counts)) == 1 else ""
+        header.append(f"{DATASETS[data]}{seeds}")
     lines = ["| | " + " | ".join(header) + " |", "| --- |" + " --- |" * len(datasets)]
     for est in methods:
         cells = []
@@ -249,7 +251,9 @@ def readme_table(rows: dict[tuple[str, str], Row]) -> str:
                 cells.append("–")
                 continue
             time = _seconds(statistics.median(row.values("fit_seconds")))
-            cells.append(f"{_acc_cell(row)} ({time})")
+            runs = len(row.runs)
+            count = "" if runs == full[data] else f"{runs} seed{'s' if runs > 1 else ''}, "
+            cells.append(f"{_acc_cell(row)} ({count}{time})")
         lines.append(f"| {names[est]} | " + " | ".join(cells) + " |")
     by_hardware: dict[str, list[str]] = {}
     for data in datasets:
@@ -454,6 +458,7 @@ def plot_acc_vs_time(rows: dict[tuple[str, str], Row], path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
 
     datasets = [d for d in DATASETS if any(k[1] == d for k in rows)]
     methods = ESTIMATORS + BASELINES
@@ -471,6 +476,7 @@ def plot_acc_vs_time(rows: dict[tuple[str, str], Row], path: Path) -> None:
             time = max(statistics.median(row.values("fit_seconds")), 1e-2)
             ax.errorbar(time, mean, yerr=sd, fmt=markers[est], capsize=3, label=names[est])
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(NullFormatter())  # a narrow range crowds its labels
         ax.set_title(DATASETS[data])
         ax.set_xlabel("fit time (s, log scale)")
         ax.set_ylabel("ACC")

@@ -483,10 +483,10 @@ def test_keyboard_interrupt_is_not_swallowed(monkeypatch, tmp_path, small_digits
     np.save(tmp_path / "X.npy", small_digits)
 
     def interrupted(self, X, y=None):
-        raise KeyboardInterrupt
+        raise KeyboardInterrupt("interrupted by the test")
 
     monkeypatch.setattr(AEGMM, "fit_predict", interrupted)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt, match="interrupted by the test"):
         main(["fit", "AEGMM", str(tmp_path / "X.npy"), "--model", str(tmp_path / "m.joblib")])
 
 
@@ -593,12 +593,12 @@ def test_interrupted_save_leaves_the_previous_model_and_labels_whole(
     def interrupted_writer(path, values):
         def write(fh):
             fh.write(b"partial")
-            raise KeyboardInterrupt
+            raise KeyboardInterrupt("interrupted by the test")
 
         return write
 
     monkeypatch.setattr(cli, "_array_writer", interrupted_writer)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt, match="interrupted by the test"):
         main(fit_args("AEGMM", str(data), str(model), "--quiet", "--seed", "3"))
     assert model.read_bytes() == model_bytes
     assert labels.read_bytes() == labels_bytes

@@ -17,6 +17,7 @@ import pickle
 
 import joblib
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 import torch
@@ -128,6 +129,12 @@ def data():
 
 
 @pytest.fixture(scope="module")
+def unseen(data):
+    """Rows no model here was fitted on: the training rows moved by noise."""
+    return data + 0.5 * np.random.RandomState(1).randn(*data.shape).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
 def fitted(name, data):
     """One fit per estimator, shared by the tests that only read it."""
     return tiny(name).fit(data)
@@ -135,8 +142,9 @@ def fitted(name, data):
 
 # ------------------------------------------------------------------ reproducibility
 def test_same_random_state_gives_identical_results(name, data, fitted):
-    again = tiny(name).fit(data)
-    np.testing.assert_array_equal(again.labels_, fitted.labels_)
+    again = tiny(name)
+    # fit_predict on a fresh estimator with the same seed gives the labels of fit.
+    np.testing.assert_array_equal(again.fit_predict(data), fitted.labels_)
     np.testing.assert_array_equal(again.transform(data), fitted.transform(data))
     assert [(h["phase"], h["loss"]) for h in again.history_] == [
         (h["phase"], h["loss"]) for h in fitted.history_
@@ -163,11 +171,6 @@ def test_random_state_instance_is_accepted(name, data):
 
 
 # -------------------------------------------------------------- fit/predict contract
-def test_fit_predict_equals_fit_then_predict_equals_labels(name, data, fitted):
-    np.testing.assert_array_equal(fitted.predict(data), fitted.labels_)
-    np.testing.assert_array_equal(tiny(name).fit_predict(data), fitted.labels_)
-
-
 def test_fit_returns_self_and_sets_fitted_attributes(name, data):
     est = tiny(name)
     assert est.fit(data) is est
@@ -186,6 +189,11 @@ def test_fit_returns_self_and_sets_fitted_attributes(name, data):
 def test_batched_inference_matches_default(name, data, fitted):
     est = pickle.loads(pickle.dumps(fitted))
     est.inference_batch_size = 7  # 60 rows -> 9 batches, the last one of 4
+    # The override is used: 9 encoder calls of 7 rows each (the last block padded).
+    batches, encode = [], est._encode
+    est._encode = lambda xb: batches.append(len(xb)) or encode(xb)
+    est.transform(data)
+    assert batches == [7] * 9
     np.testing.assert_allclose(est.transform(data), fitted.transform(data), atol=1e-5, rtol=1e-5)
     np.testing.assert_allclose(
         est.reconstruct(data), fitted.reconstruct(data), atol=1e-5, rtol=1e-5
@@ -195,8 +203,9 @@ def test_batched_inference_matches_default(name, data, fitted):
         np.testing.assert_allclose(
             est.predict_proba(data), fitted.predict_proba(data), atol=1e-5, rtol=1e-5
         )
-    # The class default is untouched by the instance override.
-    assert fitted.inference_batch_size == type(fitted).inference_batch_size
+    # The override is the copy's own: the class default is untouched.
+    assert vars(est)["inference_batch_size"] == 7
+    assert type(est).inference_batch_size == BaseDeepClusterer.inference_batch_size > len(data)
 
 
 def test_transform_returns_float64(name, data, fitted):
@@ -214,8 +223,8 @@ def test_reconstruct_returns_rows_of_the_input_shape(name, data, fitted):
     assert np.isfinite(X_rec).all()
 
 
-def test_list_input_gives_same_predictions(name, data, fitted):
-    np.testing.assert_array_equal(fitted.predict(data.tolist()), fitted.labels_)
+def test_list_input_gives_same_predictions(name, unseen, fitted):
+    np.testing.assert_array_equal(fitted.predict(unseen.tolist()), fitted.predict(unseen))
 
 
 # -------------------------------------------------------------------- persistence
@@ -344,7 +353,10 @@ def test_zero_epochs_still_fits_the_head(name, data):
     assert [h for h in est.history_ if h["phase"] in epoch_phases] == []
     assert est.n_iter_ == len(est.history_)
     assert est.labels_.shape == (data.shape[0],)
-    np.testing.assert_array_equal(est.predict(data), est.labels_)
+    for attribute in spec["head"]:
+        assert operator.attrgetter(attribute)(est) is not None, attribute
+    # The head partitions the untrained network's codes: more than one cluster is used.
+    assert len(np.unique(est.labels_)) > 1
 
 
 # --------------------------------------------------------------------- not fitted
@@ -524,7 +536,6 @@ def test_feature_names_out_match_transform_width(name, data, fitted):
 
 
 def test_set_output_pandas(name, data):
-    pd = pytest.importorskip("pandas")
     est = tiny(name).set_output(transform="pandas").fit(data)
     out = est.transform(data)
     assert isinstance(out, pd.DataFrame)
@@ -532,16 +543,18 @@ def test_set_output_pandas(name, data):
     assert out.shape == (data.shape[0], transform_width(est))
 
 
-def test_dataframe_input_sets_feature_names_in(name, data):
-    pd = pytest.importorskip("pandas")
+def test_dataframe_input_sets_feature_names_in(name, data, unseen, fitted):
     columns = [f"f{i}" for i in range(data.shape[1])]
     df = pd.DataFrame(data, columns=columns)
     est = tiny(name).fit(df)
     np.testing.assert_array_equal(est.feature_names_in_, columns)
-    np.testing.assert_array_equal(est.predict(df), est.labels_)
-    # Same values as a plain array: same labels, with sklearn's usual warning.
+    # The frame is read as its array: the same model as the fit on the array.
+    np.testing.assert_array_equal(est.labels_, fitted.labels_)
+    expected = fitted.predict(unseen)
+    np.testing.assert_array_equal(est.predict(pd.DataFrame(unseen, columns=columns)), expected)
+    # A plain array: same labels, with sklearn's usual warning.
     with pytest.warns(UserWarning, match="feature names"):
-        np.testing.assert_array_equal(est.predict(data), est.labels_)
+        np.testing.assert_array_equal(est.predict(unseen), expected)
     # Reordered columns are refused, not silently misread.
     with pytest.raises(ValueError, match="feature names"):
         est.predict(pd.DataFrame(data, columns=columns[::-1]))
@@ -564,7 +577,7 @@ def test_failed_refit_keeps_the_previous_model(name, data, monkeypatch):
     labels, module = est.labels_.copy(), est.module_
     history = [dict(r) for r in est.history_]
     monkeypatch.setattr(ESTIMATORS[name], "_optimizer", "sgd")
-    with pytest.raises(TrainingDivergedError):
+    with pytest.raises(TrainingDivergedError, match="Training diverged in phase"):
         est.set_params(lr=1e6).fit(data * 1e6)
     assert est.module_ is module
     assert est.history_ == history
@@ -572,7 +585,7 @@ def test_failed_refit_keeps_the_previous_model(name, data, monkeypatch):
 
 
 def _interrupt(*args, **kwargs):
-    raise KeyboardInterrupt
+    raise KeyboardInterrupt("interrupted by the test")
 
 
 def test_interrupted_refit_keeps_the_previous_model(name, data, monkeypatch):
@@ -580,7 +593,7 @@ def test_interrupted_refit_keeps_the_previous_model(name, data, monkeypatch):
     labels, Z = est.labels_.copy(), est.transform(data)
     before = dict(est.__dict__)
     monkeypatch.setattr(ESTIMATORS[name], "_fit_head", _interrupt)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt, match="interrupted by the test"):
         est.set_params(random_state=1).fit(data)
     assert est.__dict__.keys() == before.keys()
     changed = [k for k, v in before.items() if est.__dict__[k] is not v]
@@ -592,10 +605,10 @@ def test_interrupted_refit_keeps_the_previous_model(name, data, monkeypatch):
 def test_interrupted_first_fit_leaves_an_unfitted_estimator(name, data, monkeypatch):
     est = tiny(name)
     monkeypatch.setattr(ESTIMATORS[name], "_fit_head", _interrupt)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt, match="interrupted by the test"):
         est.fit(data)
     assert not any(k.endswith("_") and not k.startswith("__") for k in vars(est))
-    with pytest.raises(NotFittedError):
+    with pytest.raises(NotFittedError, match=f"This {name} instance is not fitted yet"):
         est.predict(data)
 
 

@@ -8,6 +8,7 @@ import functools
 import hashlib
 import http.server
 import os
+import re
 import socket
 import threading
 import urllib.parse
@@ -129,7 +130,8 @@ def test_mnist_via_env_var(monkeypatch, tmp_path):
     assert X.shape == (10000, 784)
     assert y.shape == (10000,)
     # An explicit data_home wins over the environment variable.
-    with pytest.raises(FileNotFoundError):
+    where = re.escape(f"MNIST not found at {str(tmp_path / 'mnist.npz')!r} and download=False")
+    with pytest.raises(FileNotFoundError, match=where):
         load_mnist(data_home=tmp_path, download=False)
 
 

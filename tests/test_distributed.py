@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+import distributed
+import joblib
 import numpy as np
 import pytest
 from sklearn.datasets import make_blobs
@@ -12,9 +14,6 @@ from sklearn.preprocessing import StandardScaler
 
 from deepcluster_sk import AEGMM, ConvAEKMeans, DVAEClusterer
 from deepcluster_sk.metrics import silhouette_scorer
-
-distributed = pytest.importorskip("distributed")
-joblib = pytest.importorskip("joblib")
 
 TINY = {"hidden_dims": (16,), "latent_dim": 2, "n_epochs": 4, "device": "cpu", "random_state": 0}
 ESTIMATORS = {

@@ -142,12 +142,17 @@ def test_cluster_accuracy_arbitrary_label_values():
 
 
 @pytest.mark.parametrize(
-    ("y_true", "y_pred"),
-    [([0, 1, 2], [0, 1]), ([], []), ([[0, 1]], [[0, 1]]), ([0, 1], [[0], [1]])],
+    ("y_true", "y_pred", "message"),
+    [
+        ([0, 1, 2], [0, 1], "must have the same length, got 3 and 2"),
+        ([], [], "must not be empty"),
+        ([[0, 1]], [[0, 1]], r"must be 1-D arrays, got shapes \(1, 2\) and \(1, 2\)"),
+        ([0, 1], [[0], [1]], r"must be 1-D arrays, got shapes \(2,\) and \(2, 1\)"),
+    ],
     ids=["length-mismatch", "empty", "2d", "2d-pred"],
 )
-def test_cluster_accuracy_invalid_input(y_true, y_pred):
-    with pytest.raises(ValueError):
+def test_cluster_accuracy_invalid_input(y_true, y_pred, message):
+    with pytest.raises(ValueError, match=message):
         cluster_accuracy(y_true, y_pred)
 
 

@@ -9,6 +9,7 @@ import warnings
 import zipfile
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from sklearn.base import clone
@@ -170,7 +171,6 @@ def test_loaded_estimator_clones_and_refits(fitted, X):
 
 
 def test_feature_names_round_trip(X):
-    pd = pytest.importorskip("pandas")
     frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(N_FEATURES)])
     est = FACTORIES["AEGMM"]().fit(frame)
     restored, _ = _round_trip(est)
@@ -292,7 +292,7 @@ def test_cuda_round_trip(X):
 # ------------------------------------------------------------------ refusals on save
 def test_unfitted_estimator_is_refused(tmp_path):
     path = tmp_path / "model.dcsk"
-    with pytest.raises(NotFittedError):
+    with pytest.raises(NotFittedError, match="AEGMM instance is not fitted yet"):
         save(FACTORIES["AEGMM"](), path)
     assert not path.exists()
 
@@ -334,7 +334,7 @@ def test_failed_save_leaves_an_existing_file_untouched(fitted, tmp_path):
     est = clone(fitted["AEGMM"])
     est.__dict__.update(fitted["AEGMM"].__dict__)
     est.manifold_ = object()
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"Cannot save manifold_ of type builtins\.object"):
         save(est, path)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.dcsk"]
@@ -428,7 +428,7 @@ def test_parameter_unknown_to_this_version_is_refused(fitted):
 def test_other_sklearn_version_warns(fitted):
     _, data = _round_trip(fitted["AEGMM"])
     tampered = _rewrite_manifest(data, lambda m: m["versions"].update({"scikit-learn": "0.1"}))
-    with pytest.warns(InconsistentVersionWarning):
+    with pytest.warns(InconsistentVersionWarning, match="from version 0.1 when using version"):
         load(io.BytesIO(tampered))
 
 

@@ -179,7 +179,7 @@ def test_embedding_errors(aegmm, data):
         plot_embedding(aegmm, X, y[:-1], method="pca")
     with pytest.raises(ValueError, match="n_samples"):
         plot_embedding(aegmm, X, method="pca", n_samples=1)
-    with pytest.raises(NotFittedError):
+    with pytest.raises(NotFittedError, match="AEGMM instance is not fitted yet"):
         plot_embedding(AEGMM(10), X, method="pca")
 
 
@@ -290,7 +290,7 @@ def test_history_linear_scale_when_values_not_positive(dvae):
 
 
 def test_history_errors(dvae):
-    with pytest.raises(NotFittedError):
+    with pytest.raises(NotFittedError, match="AEGMM instance is not fitted yet"):
         plot_history(AEGMM(10))
     with pytest.raises(ValueError, match="not in history_"):
         plot_history(dvae, terms=["nope"])
@@ -361,7 +361,7 @@ def test_reconstructions_errors(data):
         plot_reconstructions(_Identity(), np.zeros((4, 10)), image_shape=(3, 3))
     with pytest.raises(ValueError, match="n_images"):
         plot_reconstructions(_Identity(), np.zeros((4, 9)), n_images=0)
-    with pytest.raises(NotFittedError):
+    with pytest.raises(NotFittedError, match="AEGMM instance is not fitted yet"):
         plot_reconstructions(AEGMM(10), X)
 
 

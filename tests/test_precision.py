@@ -76,21 +76,42 @@ def test_invalid_precision_is_a_clear_error(blobs):
 
 
 # ------------------------------------------------------------------------ bfloat16 training
+def _phase_losses(est):
+    """``{phase: [loss of each epoch]}`` of a fitted estimator's history."""
+    losses = {}
+    for record in est.history_:
+        losses.setdefault(record["phase"], []).append(record["loss"])
+    return losses
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_bfloat16_runs_even_without_bfloat16_units_and_matches_float32(name, blobs, monkeypatch):
-    """An explicit bfloat16 fit runs on any CPU and finds the float32 fit's partition."""
+    """An explicit bfloat16 fit runs on any CPU and trains like the float32 fit.
+
+    Every epoch's loss stays within 3% of the float32 fit's (0.4% at most measured) while the
+    losses fall several-fold, so a bfloat16 step that trains less, or not at all, shows: with
+    the weights themselves kept in bfloat16 (their updates rounded away) the autoencoder's
+    losses drifted 10% from the float32 ones.
+    """
     monkeypatch.setattr(_utils, "cpu_has_fast_bfloat16", lambda: False)
     X, y = blobs
     f32 = tiny(name, precision="float32").fit(X)
     bf16 = tiny(name, precision="bfloat16").fit(X)
     assert bf16._precision == "bfloat16"
-    assert adjusted_rand_score(f32.labels_, bf16.labels_) >= 0.99
-    assert adjusted_rand_score(y, bf16.labels_) >= 0.99
+    expected, losses = _phase_losses(f32), _phase_losses(bf16)
+    assert list(losses) == list(expected)
+    for phase in ("pretrain", "train"):
+        if phase in expected:
+            assert len(losses[phase]) == len(expected[phase])
+            np.testing.assert_allclose(losses[phase], expected[phase], rtol=0.03, err_msg=phase)
+    reconstruction = expected.get("pretrain", expected["train"])
+    assert reconstruction[-1] < 0.5 * reconstruction[0]  # the losses do move
+    assert adjusted_rand_score(y, bf16.labels_) >= 0.9
     # Inference is float32 and ignores the training precision.
     assert bf16.module_.compute_dtype is None
+    assert all(p.dtype == torch.float32 for p in bf16.module_.parameters())
     Z = bf16.transform(X)
     assert Z.dtype == np.float64 and np.isfinite(Z).all()
-    np.testing.assert_array_equal(bf16.predict(X), bf16.labels_)
 
 
 @pytest.mark.parametrize("name", NAMES)

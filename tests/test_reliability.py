@@ -124,9 +124,21 @@ def test_dvae_score_raises_instead_of_returning_nan(X):
         est.score_samples(X * 1e30)
 
 
-def test_aegmm_score_is_finite_or_raises_a_clear_error(X):
+def test_aegmm_score_of_far_away_rows_is_finite_or_raises_a_clear_error(X):
+    far = X * 1e30  # finite codes, far from every training code
+    # On the codes (manifold=None) the likelihood says how far: far below the training rows'.
+    on_codes = aegmm(manifold=None).fit(X)
+    assert np.isfinite(on_codes.score(far))
+    assert on_codes.score(far) < on_codes.score(X) - 1e6
+    # Under the UMAP head every row is placed at the embedding of its nearest training code,
+    # however far it is: its log-likelihood is that of a training row and does not flag it.
     est = aegmm().fit(X)
-    assert np.isfinite(est.score(X * 1e30))
+    embedding = est.manifold_.embedding_.astype(np.float64)
+    placed = est.transform(far)
+    gaps = np.abs(placed[:, None, :] - embedding[None]).max(axis=2).min(axis=1)
+    np.testing.assert_allclose(gaps, 0.0, atol=1e-6)
+    training_scores = est.gmm_.score_samples(embedding)
+    assert est.score_samples(far).min() >= training_scores.min() - 1e-9
     # Codes that overflow float32: before, GaussianMixture's "Input X contains NaN" advice
     # to impute missing values, which blames data that have none.
     huge = np.full_like(X, 3.4e38)

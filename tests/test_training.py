@@ -177,7 +177,7 @@ def test_bar_is_closed_when_training_diverges(capsys, monkeypatch):
         return model(batch[0]).sum() * float("nan"), {}
 
     config = FitConfig(n_epochs=5, batch_size=64, lr=1e-3)
-    with pytest.raises(TrainingDivergedError):
+    with pytest.raises(TrainingDivergedError, match="the loss became NaN or infinite"):
         run_training(model, loss_fn, X, config, generator=make_generator(0), verbose=1)
     assert len(bars) == 1 and bars[0].disable  # tqdm marks a closed bar as disabled
     capsys.readouterr()

@@ -99,21 +99,44 @@ def _regulariser(p, log_gamma):
 # --------------------------------------------------------------------------------------------------
 # 1. gamma rows are probability vectors (spec §6.1)
 # --------------------------------------------------------------------------------------------------
+def _classifier_logits_numpy(classifier, z):
+    """The classifier's logits, from its weights: ``Linear`` or ``Linear-ReLU-Linear``."""
+    layers = [classifier] if isinstance(classifier, nn.Linear) else list(classifier)
+    out = z
+    for layer in layers:
+        if isinstance(layer, nn.Linear):
+            w = layer.weight.detach().double().numpy()
+            out = out @ w.T + layer.bias.detach().double().numpy()
+        else:
+            out = np.maximum(out, 0.0)
+    return out
+
+
 @FAST
 @given(problems(), st.sampled_from([1.0, 50.0, 1e3]))
 def test_classifier_probabilities_rows_sum_to_one(p, scale):
+    """The estimator's q(c | z) (``_log_proba_latent``, behind predict and predict_proba)
+    is the log-softmax of the classifier's logits, finite and normalised even for large
+    logits, for the two-layer (C < 10) and the linear (C = 10) classifier."""
     j = p["mu"].shape[1]
     c = p["log_pi"].shape[0]
+    z = p["mu"] / 20.0 * scale  # |z| up to 1e3
     torch.manual_seed(0)
-    for clf in (_vae(3, c, (), j).classifier, _vae(3, 10, (), j).classifier):
-        clf = clf.double()
+    for n_clusters in (c, 10):
+        est = DVAEClusterer(n_clusters)
+        est.module_ = _vae(3, n_clusters, (), j)
         with torch.no_grad():
-            for layer in clf.modules():
+            for layer in est.module_.classifier.modules():
                 if isinstance(layer, nn.Linear):
                     layer.weight.normal_(0.0, 3.0)  # far from the small init: large logits
-            z = _t(p["mu"] / 20.0 * scale)
-            gamma = torch.log_softmax(clf(z), dim=-1).exp().numpy()
-        assert np.isfinite(gamma).all()
+                    layer.bias.normal_(0.0, 3.0)
+        log_gamma = est._log_proba_latent(z)
+        assert log_gamma.shape == (z.shape[0], n_clusters)
+        assert np.isfinite(log_gamma).all()
+        expected = _classifier_logits_numpy(est.module_.classifier, z)
+        expected = expected - logsumexp(expected, axis=1, keepdims=True)
+        np.testing.assert_allclose(log_gamma, expected, rtol=1e-9, atol=1e-9)
+        gamma = np.exp(log_gamma)
         assert (gamma >= 0).all()
         np.testing.assert_allclose(gamma.sum(1), 1.0, atol=1e-6)
 
@@ -477,7 +500,7 @@ class _SimilarityCalled(RuntimeError):
 
 
 def _raise(*args, **kwargs):
-    raise _SimilarityCalled
+    raise _SimilarityCalled("wasserstein_similarity_loss was called")
 
 
 class _TinyDVAE(DVAEClusterer):
@@ -535,5 +558,5 @@ def test_similarity_code_skipped_during_warmup(monkeypatch, tiny_X):
 
 def test_positive_similarity_weight_calls_similarity_code(monkeypatch, tiny_X):
     monkeypatch.setattr(dvae_module, "wasserstein_similarity_loss", _raise)
-    with pytest.raises(_SimilarityCalled):
+    with pytest.raises(_SimilarityCalled, match="wasserstein_similarity_loss was called"):
         _tiny(similarity_weight=0.5, warmup_epochs=0).fit(tiny_X)

@@ -39,8 +39,11 @@ def make(name, **params):
     return cls(3, **{**TINY, **extra, "random_state": 0, **params})
 
 
-def train_losses(history):
-    return [r["loss"] for r in history if r["phase"] == "train"]
+def reconstruction_terms(history):
+    """The reconstruction loss of each training epoch: the DVAE's ``rec`` term, the
+    autoencoders' loss. (The DVAE's total loss is no measure of progress here: the
+    similarity term joins it at ``warmup_epochs`` and the anchored terms stay flat.)"""
+    return [r.get("rec", r["loss"]) for r in history if r["phase"] == "train"]
 
 
 @pytest.mark.parametrize("name", ESTIMATORS)
@@ -54,12 +57,11 @@ def test_warm_fit_continues_training(name, blobs):
     assert [r["phase"] for r in added] == ["train"] * N_EPOCHS
     assert [r["epoch"] for r in added] == list(range(N_EPOCHS, 2 * N_EPOCHS))
     assert est.n_iter_ == len(est.history_)
-    before, after = train_losses(first), train_losses(added)
-    # The loss carries on from where the first fit ended, not from the initial value.
-    # (The anchored DVAE's loss on these blobs is flat over 4 epochs, so only where the
-    # first fit lowered it must the second start below the first's start.)
-    if before[-1] < before[0]:
-        assert after[0] < before[0]
+    before, after = reconstruction_terms(first), reconstruction_terms(added)
+    # The reconstruction carries on from where the first fit ended, not from the initial
+    # value (a cold refit would repeat before[0] exactly: same seed).
+    assert before[-1] < before[0]
+    assert after[0] < before[0]
     assert abs(after[0] - before[-1]) < abs(before[0] - before[-1])
     assert est.predict(blobs).shape == (len(blobs),)
 
@@ -120,7 +122,7 @@ class _Interrupt:
 
     def _on_epoch_end(self, phase, epoch, record):
         if phase == "train" and epoch == type(self).at_epoch:
-            raise KeyboardInterrupt
+            raise KeyboardInterrupt("interrupted by the test")
 
 
 @pytest.mark.parametrize("name", ESTIMATORS)
@@ -133,7 +135,7 @@ def test_interrupted_warm_fit_keeps_previous_model(name, blobs):
     weights = {k: v.clone() for k, v in module.state_dict().items()}
     # Interrupt the warm fit after two of its epochs have updated the network it trains.
     interrupted.at_epoch = N_EPOCHS + 2
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt, match="interrupted by the test"):
         est.fit(blobs)
     assert est.module_ is module
     for key, value in module.state_dict().items():
