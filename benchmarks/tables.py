@@ -50,6 +50,7 @@ DATASETS: dict[str, str] = {
     "coil20": "COIL-20 (1,440)",
     "orl": "ORL (400)",
     "mnist": "MNIST (70k)",
+    "mnist-2k": "MNIST test, first 2,000",
     "wine": "wine (178 x 13)",
     "breast_cancer": "breast cancer (569 x 30)",
 }
