@@ -1,8 +1,9 @@
 """Quality floors on real data with the defaults, and the paths users take beyond the fit.
 
 - Each estimator, with its defaults, clusters scikit-learn's digits at no less than its
-  registry mean (``benchmarks/results/``) minus ``MARGIN``, on two seeds; AEGMM also trains in
-  float32 end to end to the same floor.
+  registry mean (``benchmarks/results/``) minus ``MARGIN``, on two seeds, and the first 2,000
+  MNIST test images (where the shared data is present) on one; AEGMM also trains in float32
+  end to end to the same floor on digits.
 - The default UMAP head on more than 4,096 rows (the approximate nearest-neighbour branch)
   fits and places unseen rows where they belong.
 - ``predict`` on unseen rows agrees with the clusters of the training rows they resemble.
@@ -73,6 +74,27 @@ def test_defaults_on_digits_stay_above_the_registry_floor(cls, seed, precision, 
         assert trained_in <= dtypes
     floor = registry_mean(cls.__name__, "digits") - MARGIN
     assert cluster_accuracy(y, labels) >= floor
+
+
+@pytest.fixture(scope="module")
+def mnist_2k():
+    """The registry's ``mnist-2k``: the first 2,000 MNIST test images."""
+    from conftest import SHARED_DATA
+    from deepcluster_sk.datasets import load_mnist
+
+    path = SHARED_DATA / "mnist.npz"
+    if not path.exists():
+        pytest.skip("shared MNIST data not found")
+    X, y = load_mnist(path, split="test", return_X_y=True, download=False)
+    return X[:2000], y[:2000]
+
+
+@pytest.mark.parametrize("cls", [AEGMM, ConvAEKMeans, DVAEClusterer], ids=lambda c: c.__name__)
+def test_defaults_on_mnist_images_stay_above_the_registry_floor(cls, mnist_2k):
+    """The convolutional path on 28x28 images, the one the MNIST results take."""
+    X, y = mnist_2k
+    labels = cls(n_clusters=10, input_shape=(1, 28, 28), random_state=0).fit_predict(X)
+    assert cluster_accuracy(y, labels) >= registry_mean(cls.__name__, "mnist-2k") - MARGIN
 
 
 def _mapping(train_labels, y_train):
