@@ -574,6 +574,25 @@ def run_benchmark(
         record["peak_gpu_mb"] = round(torch.cuda.max_memory_allocated(resolved) / 2**20, 1)
     if out_dir is not None:
         subset = f"_n{X.shape[0]}" if n_samples is not None else ""
-        stem = f"{estimator}_{dataset}{subset}_seed{seed}" + (f"_{tag}" if tag else "")
-        record["path"] = str(write_result(record, out_dir, stem))
+        stem = f"{estimator}_{dataset}{subset}" + (f"_{tag}" if tag else "")
+        if baseline:
+            record["path"] = str(write_baseline_run(record, out_dir, stem))
+        else:
+            record["path"] = str(write_result(record, out_dir, f"{stem}_seed{seed}"))
     return record
+
+
+def write_baseline_run(record: dict[str, Any], out_dir: str | os.PathLike, stem: str) -> Path:
+    """Add ``record`` to ``<out_dir>/<stem>.json``, the runs of one baseline on one data set.
+
+    A baseline's run takes a second and its record is small, so its seeds share one file
+    (``{"estimator", "dataset", "runs": [...]}``, a run of the same seed replaced) and the
+    registry stays a list of the project's own runs plus one file per reference method.
+    """
+    path = Path(out_dir) / f"{stem}.json"
+    group = {"estimator": record["estimator"], "dataset": record["dataset"], "runs": []}
+    if path.exists():
+        group = json.loads(path.read_text(encoding="utf-8"))
+    runs = [r for r in group["runs"] if r["seed"] != record["seed"]] + [record]
+    group["runs"] = sorted(runs, key=lambda r: r["seed"])
+    return write_result(group, out_dir, stem)

@@ -155,12 +155,17 @@ def _hardware(record: dict[str, Any]) -> str:
 
 
 def load_registry(results_dir: Path = RESULTS) -> list[dict[str, Any]]:
-    """Every run of the registry, each with its file name under ``_file``."""
+    """Every run of the registry, each with its file name under ``_file``.
+
+    A baseline's file holds the runs of all its seeds (``"runs"``); they are returned one by
+    one, like the estimators' one-run files.
+    """
     records = []
     for path in sorted(results_dir.glob("*.json")):
         record = json.loads(path.read_text(encoding="utf-8"))
-        record["_file"] = path.name
-        records.append(record)
+        for run in record["runs"] if "runs" in record else [record]:
+            run["_file"] = path.name
+            records.append(run)
     return records
 
 

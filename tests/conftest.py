@@ -1,14 +1,15 @@
-"""Shared tiny data sets and fast estimator settings."""
+"""Shared tiny data sets and fast estimator settings (fixtures for every sub-folder).
+
+Helpers that tests import by name are in ``tests/_helpers.py``.
+"""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+from tests._helpers import SHARED_DATA, make_bar_images
 
 
 @pytest.fixture(scope="session")
@@ -16,20 +17,6 @@ def digits():
     """sklearn's 8x8 digits scaled to [0, 1], float32."""
     X, y = load_digits(return_X_y=True)
     return (X / 16.0).astype(np.float32), y
-
-
-def make_bar_images(n_per_class: int = 40, side: int = 8, seed: int = 0):
-    """Tiny separable image set: 3 classes of noisy horizontal, vertical and diagonal bars."""
-    rng = np.random.RandomState(seed)
-    protos = np.zeros((3, side, side), np.float32)
-    protos[0, side // 2 - 1 : side // 2 + 1, :] = 1.0
-    protos[1, :, side // 2 - 1 : side // 2 + 1] = 1.0
-    protos[2] = np.eye(side, dtype=np.float32)
-    X = np.repeat(protos.reshape(3, -1), n_per_class, axis=0)
-    X = np.clip(X + 0.15 * rng.rand(*X.shape).astype(np.float32), 0.0, 1.0)
-    y = np.repeat(np.arange(3), n_per_class)
-    perm = rng.permutation(len(y))
-    return X[perm], y[perm]
 
 
 @pytest.fixture(scope="session")

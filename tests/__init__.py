@@ -1,0 +1,1 @@
+"""The test suite, in layers: unit, engine, estimators, contract, quality, integration."""

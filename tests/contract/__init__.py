@@ -1,0 +1,1 @@
+"""The contract over ``all_estimators()``, written once, and scikit-learn's common checks."""

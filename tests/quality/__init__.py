@@ -1,0 +1,1 @@
+"""Quality floors on real data with the defaults."""

@@ -1,0 +1,90 @@
+"""The manifold head's pieces: the neighbour extension, unit-length codes, numba caching."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+from sklearn.neighbors import NearestNeighbors
+
+
+def test_neighbour_extension_is_a_fixed_map_of_each_row():
+    from deepcluster_sk._manifold import NeighbourExtension
+
+    rng = np.random.RandomState(0)
+    Z, E = rng.randn(200, 4), rng.randn(200, 3)
+    ext = NeighbourExtension(5).fit(Z, E)
+    new = rng.randn(50, 4)
+    full = ext.transform(new)
+    # Independent of the other rows passed with it: subsets and reorderings agree exactly.
+    np.testing.assert_array_equal(ext.transform(new[::-1])[::-1], full)
+    np.testing.assert_array_equal(ext.transform(new[7:9]), full[7:9])
+    # A point inside the convex hull of its neighbours' embeddings: a weighted mean.
+    index = NearestNeighbors(n_neighbors=5).fit(Z)
+    idx, idx_train = index.kneighbors(new)[1], index.kneighbors(Z)[1]
+    neighbours = E.astype(np.float32)[idx]
+    assert np.all(full >= neighbours.min(axis=1) - 1e-6)
+    assert np.all(full <= neighbours.max(axis=1) + 1e-6)
+    # On an embedding that is a smooth function of the codes, training codes map near their
+    # own embedding: closer than their neighbours' embeddings are on average.
+    smooth = NeighbourExtension(5).fit(Z, Z[:, :3])
+    error = np.linalg.norm(smooth.transform(Z) - Z[:, :3], axis=1).mean()
+    spread = np.linalg.norm(Z[idx_train][:, :, :3] - Z[:, None, :3], axis=2).mean()
+    assert error < 0.5 * spread
+
+
+def test_umap_kernels_get_numba_disk_caching_once_per_process(monkeypatch):
+    """UMAP's uncached kernels get numba's on-disk cache (identical code, loaded by later
+    processes); missing or uncacheable kernels are skipped; the variable turns it off."""
+    import types
+
+    from numba.core.caching import NullCache
+
+    import deepcluster_sk._manifold as manifold
+
+    monkeypatch.setattr(manifold, "_cached_kernels", None)
+    enabled = manifold.cache_umap_kernels()
+    assert enabled == [f"{m}.{n}" for m, n in manifold._UMAP_KERNELS]
+    for module_name, name in manifold._UMAP_KERNELS:
+        kernel = getattr(sys.modules[module_name], name)
+        assert not isinstance(kernel._cache, NullCache)
+
+    calls = []
+
+    class Kernel:
+        def __init__(self, fails=False):
+            self.fails = fails
+
+        def enable_caching(self):
+            if self.fails:
+                raise RuntimeError("cannot cache function: no locator available")
+            calls.append(self)
+
+    fake = types.SimpleNamespace(good=Kernel(), bad=Kernel(fails=True))
+    monkeypatch.setitem(sys.modules, "fake_umap_kernels", fake)
+    kernels = (("fake_umap_kernels", "good"), ("fake_umap_kernels", "bad"))
+    monkeypatch.setattr(manifold, "_UMAP_KERNELS", (*kernels, ("fake_umap_kernels", "gone")))
+    monkeypatch.setattr(manifold, "_cached_kernels", None)
+    assert manifold.cache_umap_kernels() == ["fake_umap_kernels.good"]
+    assert manifold.cache_umap_kernels() == ["fake_umap_kernels.good"]  # once per process
+    assert calls == [fake.good]
+    monkeypatch.setattr(manifold, "_cached_kernels", None)
+    monkeypatch.setenv(manifold.CACHE_ENV, "0")
+    assert manifold.cache_umap_kernels() == []
+    assert calls == [fake.good]
+
+
+def test_unit_rows_scales_rows_and_keeps_zero_rows():
+    from deepcluster_sk._manifold import NeighbourExtension, unit_rows
+
+    Z = np.array([[3.0, 4.0], [0.0, 0.0], [-1.0, 0.0]], dtype=np.float32)
+    out = unit_rows(Z)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, [[0.6, 0.8], [0.0, 0.0], [-1.0, 0.0]])
+    ext = NeighbourExtension(1, normalize=True).fit(Z, np.arange(3.0)[:, None])
+    np.testing.assert_allclose(ext.codes_, out)
+    # (0, 0.5) lies nearest the zero code but points the way of the first one.
+    new = np.array([[0.0, 0.5], [-10.0, 0.0]])
+    assert ext.transform(new)[:, 0].tolist() == [0.0, 2.0]
+    raw = NeighbourExtension(1).fit(Z, np.arange(3.0)[:, None])
+    assert raw.transform(new)[:, 0].tolist() == [1.0, 2.0]

@@ -1,0 +1,96 @@
+"""Partitions without a network: the spectral initial partition, restarts chosen without
+labels, and the collapse check."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.cluster import KMeans
+from sklearn.datasets import make_blobs, make_circles
+from sklearn.metrics import adjusted_rand_score
+from sklearn.mixture import GaussianMixture
+
+from deepcluster_sk._base import ClusterCollapseWarning, best_of_restarts, check_partition
+from deepcluster_sk._partitions import spectral_labels
+from deepcluster_sk.metrics import cluster_accuracy
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    X, y = make_blobs(300, n_features=8, centers=3, cluster_std=1.0, random_state=0)
+    return X.astype(np.float32), y
+
+
+def test_spectral_labels_follow_curved_clusters():
+    """Two rings: the neighbour graph separates them, k-means cuts both in half."""
+    X, y = make_circles(400, factor=0.4, noise=0.03, random_state=0)
+    assert cluster_accuracy(y, spectral_labels(X, 2, 10, seed=0)) == 1.0
+    assert cluster_accuracy(y, KMeans(2, n_init=10, random_state=0).fit_predict(X)) < 0.7
+
+
+@pytest.mark.parametrize("n", [300, 2500])  # dense and Lanczos eigensolvers
+def test_spectral_labels_separated_blobs_and_determinism(n):
+    X, y = make_blobs(n, centers=[[0, 0], [10, 0], [0, 10]], cluster_std=1.0, random_state=1)
+    labels = spectral_labels(X, 3, 10, seed=3)
+    assert cluster_accuracy(y, labels) == 1.0
+    np.testing.assert_array_equal(labels, spectral_labels(X, 3, 10, seed=3))
+
+
+@pytest.mark.parametrize("n", [3, 5])
+def test_spectral_labels_as_many_clusters_as_points(n):
+    labels = spectral_labels(np.random.RandomState(0).rand(n, 2), n, 10, seed=0)
+    assert sorted(labels) == list(range(n))
+
+
+def _planted_gmm_restarts(Z, planted_at):
+    """fit_one whose restart number ``planted_at`` is a one-iteration EM from a bad start."""
+    calls = []
+
+    def fit_one(seed):
+        bad = len(calls) == planted_at
+        calls.append(seed)
+        if bad:
+            means = np.repeat(Z.mean(axis=0, keepdims=True), 3, axis=0)
+            means += 1e-3 * np.arange(3)[:, None]
+            return GaussianMixture(3, means_init=means, max_iter=1).fit(Z)
+        return GaussianMixture(3, random_state=seed).fit(Z)
+
+    return fit_one
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("planted_at", [0, 2])
+def test_a_planted_bad_restart_is_not_chosen(blobs, planted_at):
+    X, y = blobs
+    fit_one = _planted_gmm_restarts(X, planted_at)
+    best, scores = best_of_restarts(fit_one, lambda g: g.score(X), 4, np.random.RandomState(0))
+    assert scores.shape == (4,)
+    assert scores[planted_at] < scores.max()
+    assert best.score(X) == pytest.approx(scores.max())
+    assert adjusted_rand_score(y, best.predict(X)) > 0.95
+
+
+def test_restarts_are_reproducible_and_non_finite_scores_lose():
+    seeds = []
+
+    def fit_one(seed):
+        seeds.append(seed)
+        return seed
+
+    _, first = best_of_restarts(fit_one, float, 3, np.random.RandomState(7))
+    _, second = best_of_restarts(fit_one, float, 3, np.random.RandomState(7))
+    np.testing.assert_array_equal(first, second)
+    best, scores = best_of_restarts(
+        lambda s: s, lambda s: np.nan if s == seeds[0] else -1.0, 3, np.random.RandomState(7)
+    )
+    assert best != seeds[0] and scores[0] == -np.inf
+
+
+def test_check_partition_warns_on_collapse_only():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_partition(np.repeat(np.arange(3), 10), 3, "Est", "hint")
+    with pytest.warns(ClusterCollapseWarning, match=r"97% .* 1 of 3 clusters empty.*hint"):
+        check_partition(np.r_[np.zeros(29, int), 1], 3, "Est", "hint")
