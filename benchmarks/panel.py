@@ -16,7 +16,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 from pathlib import Path
@@ -29,23 +28,27 @@ PANEL = ("digits", "mnist-test", "usps", "coil20", "orl", "wine", "breast_cancer
 METHODS = tables.ESTIMATORS + tables.BASELINES
 
 
-def _registry_run(estimator: str, dataset: str, seed: int) -> dict | None:
-    """The registry's run of the current defaults, or None (absent or stale)."""
-    path = tables.RESULTS / f"{estimator}_{dataset}_seed{seed}.json"
-    if not path.exists():
-        return None
-    record = json.loads(path.read_text(encoding="utf-8"))
-    if tables.differences(record, tables.current_defaults(estimator)):
-        return None
-    return record
+def _registry_runs() -> dict[tuple[str, str, int], dict]:
+    """The registry's runs of the current defaults, by (method, data set, seed)."""
+    runs, defaults = {}, {}
+    for record in tables.load_registry():
+        method = record.get("estimator")
+        if method not in METHODS:
+            continue
+        if method not in defaults:
+            defaults[method] = tables.current_defaults(method)
+        if not tables.differences(record, defaults[method]):
+            runs[(method, record["dataset"], int(record["seed"]))] = record
+    return runs
 
 
 def collect(datasets, methods, seeds, reuse: bool, data_path: str | None) -> list[dict]:
     records = []
+    known = _registry_runs() if reuse else {}
     for dataset in datasets:
         for seed in seeds:
             for method in methods:
-                record = _registry_run(method, dataset, seed) if reuse else None
+                record = known.get((method, dataset, seed))
                 if record is None:
                     record = run_benchmark(
                         method, dataset, seed=seed, data_path=data_path, out_dir=tables.RESULTS

@@ -164,3 +164,34 @@ def test_prose_holds_no_history_and_no_hand_typed_scores(path):
     text = _prose(path.read_text(encoding="utf-8"))
     assert not HISTORY.findall(text), "history belongs to git, not to the docs"
     assert not SCORE.findall(text), "scores are rendered from benchmarks/results/ by tables.py"
+
+
+def test_panel_reports_each_estimator_margin_over_the_better_baseline():
+    import panel
+
+    def row(method, data, accs):
+        runs = [
+            {
+                "estimator": method,
+                "dataset": data,
+                "seed": s,
+                "metrics": {"acc": a, "nmi": a},
+                "fit_seconds": 1.0,
+                "params": {},
+                "private_settings": {},
+            }
+            for s, a in enumerate(accs)
+        ]
+        return tables.Row(method, data, runs)
+
+    rows = {
+        ("AEGMM", "wine"): row("AEGMM", "wine", [0.90, 0.92]),
+        ("KMeans", "wine"): row("KMeans", "wine", [0.95, 0.97]),
+        ("GaussianMixture", "wine"): row("GaussianMixture", "wine", [0.80, 0.80]),
+        ("AEGMM", "orl"): row("AEGMM", "orl", [0.60, 0.60]),
+        ("KMeans", "orl"): row("KMeans", "orl", [0.50, 0.50]),
+    }
+    gaps = panel.margins(rows, ["wine", "orl"])
+    assert gaps["AEGMM"]["wine"] == pytest.approx(-0.05)  # against k-means, the better one
+    assert gaps["AEGMM"]["orl"] == pytest.approx(0.10)
+    assert "-0.050 (wine)" in panel.panel_table(rows, ["wine", "orl"])
