@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[20000, 50000, 100000, 200000])
     parser.add_argument("--methods", nargs="+", default=["transform", "predict"])
-    parser.add_argument("--out", default=str(Path(__file__).parent / "probes"))
+    parser.add_argument("--out", default=str(Path(__file__).parent / "scratch"))
     parser.add_argument("--tag", default="", help="suffix of the result file name")
     parser.add_argument(
         "--child", nargs=3, metavar=("MODEL", "ROWS", "METHOD"), help=argparse.SUPPRESS

@@ -98,7 +98,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--dtype", choices=("float32", "uint8"), default="float32")
     parser.add_argument("--child", nargs=2, metavar=("PATH", "MODE"))
-    parser.add_argument("--out", default=str(Path(__file__).parent / "probes"))
+    parser.add_argument("--out", default=str(Path(__file__).parent / "scratch"))
     args = parser.parse_args()
     if args.child:
         _child(args.child[0], args.child[1], args.epochs)

@@ -2,8 +2,8 @@
 
 A run of the defaults on a whole data set goes to the registry, ``benchmarks/results/``,
 replacing the run of the same estimator, data set and seed; a run with other parameters,
-private settings, a tag, a subset or a second data set is a probe and goes to
-``benchmarks/probes/`` (not kept in git).
+private settings, a tag, a subset or a second data set is an experiment and goes to
+``benchmarks/scratch/`` (not kept in git).
 
 Examples::
 
@@ -48,19 +48,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--settings",
         default="{}",
-        help="private class settings to override, as JSON (probes: '{\"_tol\": 0.001}')",
+        help="private class settings to override, as JSON (e.g. '{\"_tol\": 0.001}')",
     )
     parser.add_argument(
         "--out",
         default=None,
         help="output folder (default: the registry, benchmarks/results/, for a run of the "
-        "defaults on a whole data set; benchmarks/probes/ for anything else)",
+        "defaults on a whole data set; benchmarks/scratch/ for anything else)",
     )
     args = parser.parse_args(argv)
     params, settings = json.loads(args.params), json.loads(args.settings)
-    probe = params or settings or args.tag or args.n_samples or args.eval_dataset
+    experiment = params or settings or args.tag or args.n_samples or args.eval_dataset
     here = Path(__file__).parent
-    out = args.out or str(here / ("probes" if probe else "results"))
+    out = args.out or str(here / ("scratch" if experiment else "results"))
     record = run_benchmark(
         args.estimator,
         args.dataset,

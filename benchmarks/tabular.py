@@ -10,7 +10,7 @@ method and data set: ACC, NMI and ARI for every seed, their means and the fit ti
 
 ``--params`` sets parameters of both deep estimators (for example
 ``'{"hidden_dims": [500, 500, 2000]}'``, the papers' trunk that ``hidden_dims="auto"``
-replaces on tables); ``--settings`` overrides private class settings of AEGMM for a probe
+replaces on tables); ``--settings`` overrides private class settings of AEGMM for an experiment
 (``'{"_refine_tables": true}'``). Either needs ``--tag``; the file is then
 ``tabular_<tag>_<timestamp>.json``.
 """
@@ -59,7 +59,7 @@ def methods(n_clusters: int, seed: int, params: dict, settings: dict | None = No
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--out", default=str(Path(__file__).parent / "probes"))
+    parser.add_argument("--out", default=str(Path(__file__).parent / "scratch"))
     parser.add_argument("--params", type=json.loads, default={}, help="JSON, both deep estimators")
     parser.add_argument(
         "--settings", type=json.loads, default={}, help="JSON, private settings of AEGMM"

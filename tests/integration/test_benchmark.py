@@ -253,7 +253,7 @@ def test_32x32_sets_load_with_their_shape_or_say_where_to_put_them(tmp_path):
     assert y.tolist() == [0, 0, 1, 1, 2, 2]
 
 
-def test_run_script_sends_probes_outside_the_registry(tmp_path, monkeypatch):
+def test_run_script_sends_experiments_outside_the_registry(tmp_path, monkeypatch):
     import run
 
     written = {}
@@ -278,6 +278,6 @@ def test_run_script_sends_probes_outside_the_registry(tmp_path, monkeypatch):
     run.main(["KMeans", "digits"])
     assert Path(written["out"]).name == "results"
     run.main(["AEGMM", "digits", "--params", '{"n_epochs": 3}'])
-    assert Path(written["out"]).name == "probes"
+    assert Path(written["out"]).name == "scratch"
     run.main(["AEGMM", "digits", "--n-samples", "100"])
-    assert Path(written["out"]).name == "probes"
+    assert Path(written["out"]).name == "scratch"
