@@ -75,7 +75,9 @@ def _jsonable(value: Any) -> Any:
 
 def current_defaults(estimator: str) -> dict[str, Any]:
     """The parameters and private settings a default run of ``estimator`` records today."""
-    sys.path.insert(0, str(Path(__file__).parent))
+    here = str(Path(__file__).parent)
+    if here not in sys.path:  # benchmarks/ is a folder of scripts, not a package
+        sys.path.insert(0, here)
     from harness import BASELINE_PARAMS, _baseline_classes, _private_settings
 
     from deepcluster_sk import all_estimators
