@@ -25,12 +25,11 @@ def bars():
 
 
 @pytest.fixture(scope="session")
-def mnist_small():
-    """A few hundred real MNIST images (skipped when the shared data is absent)."""
+def mnist_test():
+    """The 10,000 MNIST test images (skipped when the shared data is absent)."""
     path = SHARED_DATA / "mnist.npz"
     if not path.exists():
         pytest.skip("shared MNIST data not found")
     from deepcluster_sk.datasets import load_mnist
 
-    X, y = load_mnist(path, split="test", return_X_y=True, download=False)
-    return X[:600], y[:600]
+    return load_mnist(path, split="test", return_X_y=True, download=False)

@@ -24,7 +24,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from deepcluster_sk import AEGMM, ConvAEKMeans, DVAEClusterer, load
 from deepcluster_sk.metrics import cluster_accuracy
-from tests._helpers import ROOT, SHARED_DATA
+from tests._helpers import ROOT
 
 GOLDEN = ROOT / "tests" / "data"
 #: How far under its registry mean a default fit on digits may fall: the seeds and CPUs of the
@@ -88,14 +88,9 @@ def test_defaults_on_a_gpu_reach_the_same_floor(cls, digits):
 
 
 @pytest.fixture(scope="module")
-def mnist_2k():
+def mnist_2k(mnist_test):
     """The registry's ``mnist-2k``: the first 2,000 MNIST test images."""
-    from deepcluster_sk.datasets import load_mnist
-
-    path = SHARED_DATA / "mnist.npz"
-    if not path.exists():
-        pytest.skip("shared MNIST data not found")
-    X, y = load_mnist(path, split="test", return_X_y=True, download=False)
+    X, y = mnist_test
     return X[:2000], y[:2000]
 
 
