@@ -453,8 +453,9 @@ def run_benchmark(
         trajectory (see :func:`monitored`). It only reads the labels; training never sees
         them.
     settings : dict, optional
-        Private class settings to override on the estimator for a probe (``{"_tol": 1e-3}``);
-        each must be an existing ``_name`` setting of the class. They are recorded under
+        Private class settings to override for a probe (``{"_warmup_steps": 50}``), set
+        on a subclass of the estimator (never on the instance); each must be an existing
+        ``_name`` setting of the class. They are recorded under
         ``private_settings`` (with the rest) and ``settings_overrides``.
 
     Returns
@@ -490,15 +491,17 @@ def run_benchmark(
                 f"(DVAEClusterer); {estimator} fits its head after training."
             )
         cls = monitored(cls, X, y, monitor_every, seed)
-    est = cls(**params)
     settings_overrides = dict(settings or {})
     known = {} if baseline else _private_settings(cls)
-    for name, value in settings_overrides.items():
+    for name in settings_overrides:
         if name not in known:
             raise ValueError(
                 f"{name!r} is not a private setting of {estimator}; known: {sorted(known)}."
             )
-        setattr(est, name, value)
+    if settings_overrides:
+        # A probe subclass that sets them (get_params and clone see the class's settings).
+        cls = type(cls.__name__, (cls,), {"__module__": cls.__module__, **settings_overrides})
+    est = cls(**params)
     resolved = resolve_device("cpu" if baseline else params["device"])
     if resolved.type == "cuda":
         torch.cuda.reset_peak_memory_stats(resolved)

@@ -1,20 +1,22 @@
-"""Old main against new main: labels and codes of the same fits, for a pure refactor.
+"""Before/after check of a refactor: labels and codes of the same default fits.
 
-Fits each estimator on scikit-learn's digits (and AEGMM conv on 2,000 MNIST images) with
-seed 0 and saves the labels and the codes of 50 rows. Run it once against the old checkout
-(``old``: its parameter names) and once against the new one (``new``: the new names, with
-``precision="float32"`` so the comparison is of the refactor alone), then compare the
-``.npy`` files (``numpy.array_equal``). ``MNIST_NPZ`` names the MNIST file
-(default ``../shared/data/mnist.npz``)::
+Fits each estimator with its defaults (plus ``n_clusters`` and ``input_shape``) and seed 0
+on scikit-learn's digits and on the first 2,000 MNIST test images, and saves the training
+labels and the output of ``transform`` on 50 rows. Run it on the old and the new checkout,
+on one machine, then compare the two folders (``--compare``)::
 
-    (cd OLD && PYTHONPATH=OLD/src python benchmarks/refactor_equivalence.py /tmp/old old)
-    python benchmarks/refactor_equivalence.py /tmp/new new
+    (cd OLD && PYTHONPATH=OLD/src python benchmarks/refactor_equivalence.py /tmp/old)
+    python benchmarks/refactor_equivalence.py /tmp/new
+    python benchmarks/refactor_equivalence.py --compare /tmp/old /tmp/new
+
+``DEEPCLUSTER_SK_DATA`` names the data folder (default ``../shared/data``).
 """
 
 import json
 import os
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 from sklearn.datasets import load_digits
@@ -23,46 +25,51 @@ import deepcluster_sk
 from deepcluster_sk import AEGMM, ConvAEKMeans, DVAEClusterer
 from deepcluster_sk.metrics import cluster_accuracy
 
-out, side = sys.argv[1], sys.argv[2]
-names = sys.argv[3:]
-print(deepcluster_sk.__file__, flush=True)
-X, y = load_digits(return_X_y=True)
-X = (X / 16.0).astype("float32")
-d = np.load(os.environ.get("MNIST_NPZ", "../shared/data/mnist.npz"))
-idx = np.random.RandomState(0).choice(70000, 2000, replace=False)
-M = (np.concatenate([d["x_train"], d["x_test"]]).reshape(70000, -1)[idx] / 255.0).astype("float32")
-My = np.concatenate([d["y_train"], d["y_test"]])[idx]
-img8 = dict(input_shape=(1, 8, 8))
-if side == "old":
+
+def compare(old: str, new: str) -> int:
+    """Print, per fit, whether labels and codes are identical; return the number that differ."""
+    differ = 0
+    for path in sorted(Path(old).glob("*.npy")):
+        other = Path(new) / path.name
+        if not other.exists():
+            print(f"{path.stem}: missing in {new}")
+            differ += 1
+            continue
+        a, b = np.load(path), np.load(other)
+        same = a.shape == b.shape and np.array_equal(a, b)
+        gap = "" if same or a.shape != b.shape else f" (max |diff| {np.abs(a - b).max():.3g})"
+        print(f"{path.stem}: {'identical' if same else 'DIFFERENT'}{gap}")
+        differ += not same
+    return differ
+
+
+def main(out: str, names: list[str]) -> None:
+    print(deepcluster_sk.__file__, flush=True)
+    X, y = load_digits(return_X_y=True)
+    X = (X / 16.0).astype("float32")
+    data = Path(os.environ.get("DEEPCLUSTER_SK_DATA", "../shared/data"))
+    d = np.load(data / "mnist.npz")
+    M = (d["x_test"][:2000].reshape(2000, -1) / 255.0).astype("float32")
+    My = d["y_test"][:2000]
+    mnist = {"input_shape": (1, 28, 28)}
     cfg = {
-        "convaek": (ConvAEKMeans, dict(img8), X, y),
-        "aegmm_dense": (AEGMM, {}, X, y),
-        "aegmm_conv": (AEGMM, dict(architecture="conv", **img8), X, y),
-        "aegmm_conv_mnist2k": (AEGMM, dict(architecture="conv", input_shape=(1, 28, 28)), M, My),
-        "dvae_dense": (DVAEClusterer, {}, X, y),
-        "convaek_paper": (ConvAEKMeans.paper, dict(n_epochs=10, **img8), X, y),
+        f"{cls.__name__}_{where}": (cls, params, XX, yy)
+        for cls in (AEGMM, ConvAEKMeans, DVAEClusterer)
+        for where, params, XX, yy in (("digits", {}, X, y), ("mnist2k", mnist, M, My))
     }
-else:
-    F32 = {"precision": "float32"}
-    cfg = {
-        "convaek": (ConvAEKMeans, dict(**img8, **F32), X, y),
-        "aegmm_dense": (AEGMM, dict(F32), X, y),
-        "aegmm_conv": (AEGMM, dict(encoder="conv", **img8, **F32), X, y),
-        "aegmm_conv_mnist2k": (AEGMM, dict(encoder="conv", input_shape=(1, 28, 28), **F32), M, My),
-        "dvae_dense": (DVAEClusterer, dict(F32), X, y),
-        "convaek_paper": (ConvAEKMeans.paper, dict(n_epochs=10, **img8, **F32), X, y),
-    }
-for name in names or cfg:
-    cls, params, XX, yy = cfg[name]
-    t0 = time.time()
-    est = cls(10, random_state=0, **params).fit(XX)
-    dt = time.time() - t0
-    np.save(f"{out}/{name}.npy", est.labels_)
-    Z = est.transform(XX[:50])
-    np.save(f"{out}/{name}_Z.npy", Z)
-    print(
-        json.dumps(
-            {"name": name, "acc": float(cluster_accuracy(yy, est.labels_)), "s": round(dt, 1)}
-        ),
-        flush=True,
-    )
+    for name in names or cfg:
+        cls, params, XX, yy = cfg[name]
+        t0 = time.time()
+        est = cls(10, random_state=0, **params).fit(XX)
+        seconds = time.time() - t0
+        np.save(f"{out}/{name}.npy", est.labels_)
+        np.save(f"{out}/{name}_Z.npy", est.transform(XX[:50]))
+        acc = float(cluster_accuracy(yy, est.labels_))
+        print(json.dumps({"name": name, "acc": round(acc, 4), "s": round(seconds, 1)}), flush=True)
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "--compare":
+        sys.exit(compare(sys.argv[2], sys.argv[3]) > 0)
+    os.makedirs(sys.argv[1], exist_ok=True)
+    main(sys.argv[1], sys.argv[2:])

@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--settings",
         default="{}",
-        help="private class settings to override, as JSON (e.g. '{\"_tol\": 0.001}')",
+        help="private class settings to override, as JSON (e.g. '{\"_warmup_steps\": 50}')",
     )
     parser.add_argument(
         "--out",

@@ -6,13 +6,12 @@ seed, k-means ``n_init=10`` and the mixture ``n_init=5``. One JSON for the whole
 method and data set: ACC, NMI and ARI for every seed, their means and the fit times) goes to
 ``benchmarks/results/tabular_defaults_<timestamp>.json``.
 
-    python benchmarks/tabular.py [--seeds 0 1 2] [--params JSON] [--settings JSON] [--tag NAME]
+    python benchmarks/tabular.py [--seeds 0 1 2] [--params JSON] [--tag NAME]
 
 ``--params`` sets parameters of both deep estimators (for example
 ``'{"hidden_dims": [500, 500, 2000]}'``, the papers' trunk that ``hidden_dims="auto"``
-replaces on tables); ``--settings`` overrides private class settings of AEGMM for an experiment
-(``'{"_refine_tables": true}'``). Either needs ``--tag``; the file is then
-``tabular_<tag>_<timestamp>.json``.
+replaces on tables, or ``'{"self_training": 10}'``); it needs ``--tag``, and the file is
+then ``tabular_<tag>_<timestamp>.json``.
 """
 
 from __future__ import annotations
@@ -41,17 +40,12 @@ from deepcluster_sk import AEGMM, DVAEClusterer
 LOADERS = {"wine": load_wine, "breast_cancer": load_breast_cancer}
 
 
-def methods(n_clusters: int, seed: int, params: dict, settings: dict | None = None) -> dict:
+def methods(n_clusters: int, seed: int, params: dict) -> dict:
     """The four pipelines, each standardising the columns first."""
-    aegmm = AEGMM(n_clusters, random_state=seed, **params)
-    for name, value in (settings or {}).items():
-        if not hasattr(AEGMM, name) or not name.startswith("_"):
-            raise ValueError(f"{name!r} is not a private setting of AEGMM.")
-        setattr(aegmm, name, value)
     return {
         "KMeans": KMeans(n_clusters, n_init=10, random_state=seed),
         "GaussianMixture": GaussianMixture(n_clusters, n_init=5, random_state=seed),
-        "AEGMM": aegmm,
+        "AEGMM": AEGMM(n_clusters, random_state=seed, **params),
         "DVAEClusterer": DVAEClusterer(n_clusters, random_state=seed, **params),
     }
 
@@ -61,19 +55,16 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--out", default=str(Path(__file__).parent / "scratch"))
     parser.add_argument("--params", type=json.loads, default={}, help="JSON, both deep estimators")
-    parser.add_argument(
-        "--settings", type=json.loads, default={}, help="JSON, private settings of AEGMM"
-    )
     parser.add_argument("--tag", default="defaults", help="file name: tabular_<tag>_<stamp>")
     args = parser.parse_args()
-    if (args.params or args.settings) and args.tag == "defaults":
-        parser.error("--params or --settings change the defaults: name the run with --tag")
+    if args.params and args.tag == "defaults":
+        parser.error("--params change the defaults: name the run with --tag")
     results: dict = {}
     for data, loader in LOADERS.items():
         X, y = loader(return_X_y=True)
         n_clusters = len(np.unique(y))
         for seed in args.seeds:
-            for name, est in methods(n_clusters, seed, args.params, args.settings).items():
+            for name, est in methods(n_clusters, seed, args.params).items():
                 t0 = time.perf_counter()
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always")
@@ -107,7 +98,6 @@ def main() -> None:
             "AEGMM": AEGMM(**args.params).get_params(),
             "DVAEClusterer": DVAEClusterer(**args.params).get_params(),
         },
-        "settings_overrides": {"AEGMM": args.settings} if args.settings else {},
         "results": results,
         **machine_info(torch.device("cpu")),
     }

@@ -194,7 +194,7 @@ def _skip_torch_module_members(app, what, name, obj, skip, options):
 
 
 #: The estimators, each of whose class docstring must point at the other two (See Also).
-_ESTIMATORS = ("AEGMM", "ConvAEKMeans", "DVAEClusterer")
+_ESTIMATORS = ("AEGMM", "ConvAEKMeans", "DVAEClusterer", "IDEC")
 
 
 def _check_estimators_see_also(app, what, name, obj, options, lines):

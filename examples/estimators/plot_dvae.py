@@ -18,10 +18,10 @@ By default this runs on scikit-learn's 8x8 digits with a small network and few e
 # %%
 # Settings and data
 # -----------------
-# The fast run also sets two private settings through a subclass: settings that change
+# The fast run also sets a private setting through a subclass: settings that change
 # little are class attributes, not constructor parameters (see :ref:`guide-networks`).
-# Here they show how; on the digits they change nothing, since the ``"auto"`` pretraining
-# batch is 128 there too and the k-means restarts serve ``init="kmeans"`` only.
+# Here it shows how; on the digits it changes nothing, since the ``"auto"`` pretraining
+# batch is 128 there too.
 import sys
 import time
 
@@ -39,10 +39,9 @@ SEED = 0
 
 
 class FastDVAE(DVAEClusterer):
-    """DVAEClusterer with a fixed pretraining batch of 128 and 5 k-means restarts."""
+    """DVAEClusterer with a fixed pretraining batch of 128."""
 
     _pretrain_batch_size = 128
-    _kmeans_n_init = 5
 
 
 if FULL:

@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 import torch
-from sklearn.mixture import GaussianMixture
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import AutoencoderClusterer, best_of_restarts
+from ._autoencoder import AutoencoderClusterer
+from ._heads import GaussianMixtureHead, ManifoldHead
 
 __all__ = ["AEGMM"]
 
@@ -70,13 +70,12 @@ class AEGMM(AutoencoderClusterer):
     covariance_type : {"full", "tied", "diag", "spherical"}, default="full"
         Covariance structure of the mixture.
     gmm_n_init : int, default=30
-        EM restarts from different k-means starts; the one with the highest likelihood
-        of the training codes (or of their embedding) is kept, chosen without labels. A
-        single start is a lottery: on a UMAP embedding with well separated islands, EM
-        often stops where one component covers two islands and two share a third, and
-        only a minority of starts reach the most likely mixture, so many restarts are
-        needed to find it reliably. Each restart is one EM run on low-dimensional codes,
-        cheap next to the network's training.
+        EM restarts from different k-means starts; the one with the highest likelihood of
+        the training codes (or of their embedding) is kept, chosen without labels. On a
+        UMAP embedding with well separated islands EM often stops where one component covers
+        two islands and two share a third; only a minority of starts reach the most likely
+        mixture, so many restarts are needed to find it reliably. Each is cheap: one EM run
+        on low-dimensional codes.
     manifold : {"umap", None}, default="umap"
         The inductive manifold step between the codes and the head (N2D-style). ``"umap"``
         embeds the training codes with UMAP in ``n_clusters`` dimensions (30 neighbours,
@@ -88,6 +87,10 @@ class AEGMM(AutoencoderClusterer):
         ``input_shape``), UMAP and the nearest-code search see each code scaled to unit
         length (its direction); the codes of the dense network are used as they are. None fits
         the mixture on the codes themselves (the paper's method, see :meth:`paper`).
+    self_training : int or "auto", default="auto"
+        Epochs of self-training after the first mixture (see Notes); 0 turns it off.
+        ``"auto"`` is 10 epochs when the network reads the rows as images (``input_shape_``
+        of rank 3) and 0 otherwise: without the random moves of images it gains little.
     precision : {"auto", "float32", "bfloat16"}, default="auto"
         Precision of the network's matrix products and convolutions during training
         (``torch.autocast``). ``"auto"`` is bfloat16 on a CUDA GPU that supports it and on
@@ -120,9 +123,14 @@ class AEGMM(AutoencoderClusterer):
         The mixture fitted on the training codes (the best restart).
     gmm_restart_scores_ : ndarray of shape (gmm_n_init,)
         Mean log-likelihood of the training codes under each restart.
+    head_ : GaussianMixtureHead or ManifoldHead
+        The fitted head: the mixture, inside a UMAP manifold head under ``manifold="umap"``.
     manifold_ : NeighbourExtension or None
         Maps new codes into the manifold: holds the training codes (at unit length when
         the network sees images) and their UMAP embedding (None when ``manifold=None``).
+    phase_seconds_ : dict
+        Wall time of ``pretrain``, ``head`` (both mixture fits) and ``joint``
+        (self-training).
     labels_ : ndarray of shape (n_samples,)
         Cluster of each training sample.
     history_ : list of dict
@@ -138,19 +146,18 @@ class AEGMM(AutoencoderClusterer):
     --------
     ConvAEKMeans : Convolutional autoencoder, PCA and k-means (images).
     DVAEClusterer : A VAE with a mixture prior, trained jointly with the clustering.
+    IDEC : An autoencoder trained towards sharpened Student's t cluster assignments.
 
     Notes
     -----
-    When the network sees the rows as images, ``fit`` does not stop at the first mixture:
-    the network trains 10 more epochs on its reconstruction plus a cross-entropy towards
-    the mixture's own labels of the rows whose 10 nearest codes agree with them, on
-    randomly shifted and rotated copies of the images, and the manifold and the mixture
-    are fitted again on the new codes (self-training; ``y`` is never used). Tables and
-    8x8 digits (the dense network) skip this step. ``history_`` records it as the phase
-    ``"refine"``.
-
-    EM runs at most ``_gmm_max_iter = 100`` iterations (the paper's), a private class
-    attribute; optimizer settings are private class attributes of the base class.
+    Self-training: after the first mixture the network trains ``self_training`` more
+    epochs on its reconstruction plus 0.1 times a cross-entropy towards the mixture's own
+    labels of the rows whose 10 nearest codes mostly (90 %) share them, read by a cosine
+    classifier started at the clusters' mean directions, on randomly shifted (up to 10 %)
+    and rotated (up to 10 degrees) copies of the images; the manifold and the mixture are
+    then fitted again on the new codes. ``y`` is never used. ``history_`` records these
+    epochs as the phase ``"refine"``. EM runs at most 100 iterations per restart (the
+    paper's).
 
     On more than 100,000 rows the manifold and the mixture are fitted on a random
     100,000 of them (drawn from ``random_state``), and every row, ``labels_`` included,
@@ -180,24 +187,6 @@ class AEGMM(AutoencoderClusterer):
         "gmm_n_init": [Interval(Integral, 1, None, closed="left")],
     }
 
-    #: EM iterations of the mixture (the paper runs 100).
-    _gmm_max_iter: int = 100
-    #: The manifold places a row at the embedding of its nearest training code: a training
-    #: row at its own, so ``labels_`` is the mixture's partition of the embedding it was
-    #: fitted on. Averaging 10 neighbours (the base class's) would pull rows near an
-    #: island's edge into the space between islands, training and new rows alike.
-    _extension_n_neighbors: int = 1
-    #: When the network sees the rows as images, UMAP and the neighbour map see the codes
-    #: scaled to unit length: the direction of an image's code, not its length, tells the
-    #: classes apart. The dense network's codes (tables, 8x8 digits) keep their length:
-    #: with few code dimensions it carries much of the information (scaled to unit length,
-    #: the 2-d codes of three blobs do not separate them cleanly).
-    _manifold_unit_codes: bool | str = "images"
-    #: Self-training on images (see AutoencoderClusterer): 10 more epochs after the first
-    #: mixture, then the mixture again, so that the codes agree on an image and its moved
-    #: copies. The dense network's tables and 8x8 digits skip it.
-    _refine_epochs: int = 10
-
     def __init__(
         self,
         n_clusters: int = 10,
@@ -215,6 +204,7 @@ class AEGMM(AutoencoderClusterer):
         covariance_type: str = "full",
         gmm_n_init: int = 30,
         manifold: str | None = "umap",
+        self_training: int | str = "auto",
         precision: str = "auto",
         device: str | torch.device = "auto",
         random_state: Any = None,
@@ -240,6 +230,7 @@ class AEGMM(AutoencoderClusterer):
         self.verbose = verbose
         self.warm_start = warm_start
         self.manifold = manifold
+        self.self_training = self_training
 
     @classmethod
     def paper(cls, n_clusters: int = 10, network: str = "dense", **params: Any) -> AEGMM:
@@ -275,30 +266,41 @@ class AEGMM(AutoencoderClusterer):
             "covariance_type": "full",
             "batch_size": 256,
             "manifold": None,
+            "self_training": 0,
         }
         recipe.update(params)
         return cls(n_clusters, **recipe)
 
-    def _fit_head(self, Z: np.ndarray, rng: np.random.RandomState) -> None:
-        def fit_one(seed: int) -> GaussianMixture:
-            return GaussianMixture(
-                n_components=self.n_clusters,
-                covariance_type=self.covariance_type,
-                max_iter=self._gmm_max_iter,
-                random_state=seed,
-            ).fit(Z)
-
-        self.gmm_, self.gmm_restart_scores_ = best_of_restarts(
-            fit_one, lambda gmm: gmm.score(Z), self.gmm_n_init, rng
+    def _inner_head(self) -> GaussianMixtureHead:
+        return GaussianMixtureHead(
+            self.n_clusters, covariance_type=self.covariance_type, n_init=self.gmm_n_init
         )
 
-    def _predict_latent(self, Z: np.ndarray) -> np.ndarray:
-        return self._by_chunks(self.gmm_.predict, Z)
+    @property
+    def _mixture_head(self) -> GaussianMixtureHead:
+        head = self.head_
+        return head.head_ if isinstance(head, ManifoldHead) else head
+
+    @property
+    def gmm_(self):
+        """The fitted :class:`~sklearn.mixture.GaussianMixture` (the best restart)."""
+        return self._mixture_head.mixture_
+
+    @property
+    def gmm_restart_scores_(self) -> np.ndarray:
+        """Mean log-likelihood of the fitted codes (or embedding) under each restart."""
+        return self._mixture_head.restart_scores_
+
+    @property
+    def manifold_(self):
+        """The map of new codes into the UMAP embedding (None when ``manifold=None``)."""
+        head = self.head_
+        return head.extension_ if isinstance(head, ManifoldHead) else None
 
     def _head_call(self, method: str, X: Any) -> Any:
-        """Validate ``X``, encode it and call the row-wise ``gmm_.<method>`` on the codes."""
-        Z = self._checked_latent(X)  # first: raises NotFittedError before gmm_ is read
-        return self._by_chunks(getattr(self.gmm_, method), Z)
+        """Validate ``X``, encode it and call the head's ``method`` on the codes."""
+        Z = self._checked_latent(X)  # first: raises NotFittedError before head_ is read
+        return getattr(self.head_, method)(Z)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Posterior probability of each mixture component.
@@ -375,8 +377,7 @@ class AEGMM(AutoencoderClusterer):
             Bayesian information criterion of the mixture on the codes of ``X``; lower is
             better.
         """
-        Z = self._checked_latent(X)
-        return float(self.gmm_.bic(Z))
+        return float(self._head_call("bic", X))
 
     def aic(self, X: Any) -> float:
         """Akaike information criterion of the mixture on the codes of ``X`` (lower is better).
@@ -396,5 +397,4 @@ class AEGMM(AutoencoderClusterer):
             Akaike information criterion of the mixture on the codes of ``X``; lower is
             better.
         """
-        Z = self._checked_latent(X)
-        return float(self.gmm_.aic(Z))
+        return float(self._head_call("aic", X))

@@ -8,13 +8,12 @@ from typing import Any
 
 import numpy as np
 import torch
-from sklearn.cluster import KMeans
-from sklearn.decomposition import PCA
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from ._base import AutoencoderClusterer
-from ._utils import as_tensor, draw_seed
+from ._autoencoder import AutoencoderClusterer
+from ._heads import KMeansHead, ManifoldHead
+from ._utils import as_tensor
 
 __all__ = ["ConvAEKMeans"]
 
@@ -129,9 +128,13 @@ class ConvAEKMeans(AutoencoderClusterer):
         k-means fitted in the PCA space.
     cluster_centers_ : ndarray of shape (n_clusters, n_components)
         Centroids in the PCA space.
+    head_ : KMeansHead or ManifoldHead
+        The fitted head: PCA and k-means, inside a UMAP manifold head by default.
     manifold_ : NeighbourExtension or None
         Maps new codes into the manifold: holds the training codes and their UMAP
         embedding (None when ``manifold=None``).
+    phase_seconds_ : dict
+        Wall time of ``pretrain``, ``head`` and ``joint`` (self-training, when on).
     labels_ : ndarray of shape (n_samples,)
         Cluster of each training sample.
     history_ : list of dict
@@ -141,6 +144,7 @@ class ConvAEKMeans(AutoencoderClusterer):
     --------
     AEGMM : Autoencoder and Gaussian mixture, with likelihoods and a BIC.
     DVAEClusterer : A VAE with a mixture prior, trained jointly with the clustering.
+    IDEC : An autoencoder trained towards sharpened Student's t cluster assignments.
 
     Notes
     -----
@@ -172,16 +176,8 @@ class ConvAEKMeans(AutoencoderClusterer):
         "kmeans_n_init": [Interval(Integral, 1, None, closed="left")],
     }
 
-    #: Small sets: 25 mini-batches an epoch and 50 UMAP neighbours. On digits (180 images a
-    #: class) 30 neighbours leave sub-styles of a digit (the two kinds of 1) as separate
-    #: islands, which k-means splits while merging 3 and 9; large sets are not affected.
+    #: Small sets get 25 mini-batches an epoch (AEGMM's rule asks for 10).
     _auto_min_batches: int = 25
-    _umap_n_neighbors_small: int | None = 50
-    #: The manifold settings of AEGMM: each row at the embedding of its nearest training
-    #: code (a training row at its own, so ``labels_`` is k-means' partition of the
-    #: embedding it was fitted on), and image codes at unit length (their direction).
-    _extension_n_neighbors: int = 1
-    _manifold_unit_codes: bool | str = "images"
 
     def __init__(
         self,
@@ -200,6 +196,7 @@ class ConvAEKMeans(AutoencoderClusterer):
         lr: float = 1e-3,
         kmeans_n_init: int = 10,
         manifold: str | None = "umap",
+        self_training: int | str = 0,
         precision: str = "auto",
         device: str | torch.device = "auto",
         random_state: Any = None,
@@ -225,6 +222,7 @@ class ConvAEKMeans(AutoencoderClusterer):
         self.verbose = verbose
         self.warm_start = warm_start
         self.manifold = manifold
+        self.self_training = self_training
 
     @classmethod
     def paper(cls, n_clusters: int = 10, **params: Any) -> ConvAEKMeans:
@@ -256,30 +254,47 @@ class ConvAEKMeans(AutoencoderClusterer):
             "batch_size": 256,
             "lr": 1e-3,
             "manifold": None,
+            "self_training": 0,
         }
         recipe.update(params)
         return cls(n_clusters, **recipe)
 
-    def _fit_head(self, Z: np.ndarray, rng: np.random.RandomState) -> None:
-        n_components = min(self.n_components, Z.shape[0], Z.shape[1])
-        self.pca_ = PCA(n_components=n_components, random_state=draw_seed(rng)).fit(Z)
-        P = self.pca_.transform(Z)
-        self.kmeans_ = KMeans(
-            n_clusters=self.n_clusters, n_init=self.kmeans_n_init, random_state=draw_seed(rng)
-        ).fit(P)
-        self.cluster_centers_ = self.kmeans_.cluster_centers_
+    def _inner_head(self) -> KMeansHead:
+        return KMeansHead(
+            self.n_clusters, n_components=self.n_components, n_init=self.kmeans_n_init
+        )
 
-    def _transform_latent(self, Z: np.ndarray) -> np.ndarray:
-        return self.pca_.transform(Z)
-
-    def _predict_latent(self, Z: np.ndarray) -> np.ndarray:
-        # int64 like the other estimators (KMeans.predict returns int32).
-        labels = self._by_chunks(lambda B: self.kmeans_.predict(self.pca_.transform(B)), Z)
-        return labels.astype(np.int64)
+    def _umap_neighbours(self, n_samples: int) -> int:
+        # On small sets (digits: 180 images a class) 30 neighbours leave sub-styles of a
+        # digit (the two kinds of 1) as separate islands, which k-means splits while
+        # merging 3 and 9; 50 join them. Large sets keep 30.
+        return 50 if n_samples < 4096 else super()._umap_neighbours(n_samples)
 
     @property
-    def _n_features_out(self) -> int:
-        return int(self.pca_.n_components_)
+    def _kmeans_head(self) -> KMeansHead:
+        head = self.head_
+        return head.head_ if isinstance(head, ManifoldHead) else head
+
+    @property
+    def pca_(self):
+        """The :class:`~sklearn.decomposition.PCA` fitted on the training codes."""
+        return self._kmeans_head.pca_
+
+    @property
+    def kmeans_(self):
+        """The :class:`~sklearn.cluster.KMeans` fitted in the PCA space."""
+        return self._kmeans_head.kmeans_
+
+    @property
+    def cluster_centers_(self) -> np.ndarray:
+        """Centroids in the PCA space."""
+        return self.kmeans_.cluster_centers_
+
+    @property
+    def manifold_(self):
+        """The map of new codes into the UMAP embedding (None when ``manifold=None``)."""
+        head = self.head_
+        return head.extension_ if isinstance(head, ManifoldHead) else None
 
     def score(self, X: Any, y: Any = None) -> float:
         """Opposite of the k-means inertia of ``X`` in the PCA space (higher is better).
@@ -297,8 +312,8 @@ class ConvAEKMeans(AutoencoderClusterer):
             Opposite of the k-means inertia of the PCA-reduced codes of ``X``; higher is
             better.
         """
-        P = self._transform_latent(self._checked_latent(X))
-        return float(self.kmeans_.score(P))
+        Z = self._checked_latent(X)  # first: raises NotFittedError before head_ is read
+        return float(self.head_.score(Z))
 
     def inverse_transform(self, X: Any) -> np.ndarray:
         """Decode points of the PCA space back to images.

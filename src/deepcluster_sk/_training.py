@@ -9,6 +9,10 @@ indexing with a shuffled index tensor (no ``DataLoader``, no per-sample Python w
 terms are accumulated on the device and read back once per epoch (no ``.item()`` per step);
 Adam uses the fused kernel where torch offers it, and on the CPU its moment estimates are
 kept out of the subnormal range (:func:`zero_tiny_moments`).
+
+Over 400 lines because the loop, its settings (``FitConfig``, documented field by field),
+its callbacks (``LabelChangeStopping``) and the description of a joint phase
+(``JointPhase``) are one engine, read together.
 """
 
 from __future__ import annotations
@@ -16,16 +20,113 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 
 from ._utils import rows_as_float
 
-__all__ = ["FitConfig", "TrainingDivergedError", "run_training", "zero_tiny_moments"]
+__all__ = [
+    "FitConfig",
+    "JointPhase",
+    "LabelChangeStopping",
+    "TrainingDivergedError",
+    "full_precision",
+    "run_training",
+    "zero_tiny_moments",
+]
 
 BatchLoss = Callable[[tuple[torch.Tensor, ...], int], tuple[torch.Tensor, dict[str, torch.Tensor]]]
+EpochEnd = Callable[[int, dict[str, Any]], bool | None]
+
+
+def full_precision(x: torch.Tensor) -> torch.autocast:
+    """A region of a batch loss that runs in float32 under the engine's autocast.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        A tensor on the device the loss runs on.
+
+    Returns
+    -------
+    torch.autocast
+        Autocast disabled on ``x``'s device type (clustering heads, mixture terms,
+        similarity losses: small products whose rounding would move the labels).
+    """
+    return torch.autocast(x.device.type, enabled=False)
+
+
+class LabelChangeStopping:
+    """Early stopping on the share of training labels that changed (an ``on_epoch_end``).
+
+    From epoch ``start - 1`` on (0-based, counted like the engine's epochs), the labels are
+    computed every ``interval`` epochs; training stops at the first check where fewer than
+    ``tol`` of them changed since the previous check, which is recorded as
+    ``label_change``. ``tol=0`` never stops.
+
+    Parameters
+    ----------
+    labels : callable
+        ``labels()`` returns the current training labels (it may run inference).
+    tol : float
+    interval : int, default=5
+    start : int, default=0
+    """
+
+    def __init__(self, labels: Callable[[], Any], tol: float, interval: int = 5, start: int = 0):
+        self.labels = labels
+        self.tol = tol
+        self.interval = interval
+        self.start = start
+        self._previous = None
+        self._since = 0
+
+    def __call__(self, epoch: int, record: dict[str, Any]) -> bool:
+        if self.tol <= 0 or epoch + 1 < self.start:
+            return False
+        self._since += 1
+        if self._previous is not None and self._since < self.interval:
+            return False
+        labels = self.labels()
+        previous, self._previous, self._since = self._previous, labels, 0
+        if previous is None:
+            return False
+        record["label_change"] = float((labels != previous).mean())
+        return record["label_change"] < self.tol
+
+
+@dataclass
+class JointPhase:
+    """The training that follows the head's first fit: one engine run, described.
+
+    Parameters
+    ----------
+    loss : callable
+        The batch loss ``loss(batch, epoch) -> (loss, terms)`` (see ``run_training``).
+    data : tuple of torch.Tensor
+        The tensors the batches are drawn from (the rows first).
+    params : list
+        Parameters or parameter groups to optimise.
+    config : dict
+        Overrides of the estimator's training settings (``FitConfig`` fields).
+    transform : callable or None
+        Batch transform (random augmentation of the rows).
+    callbacks : list of callable
+        ``on_epoch_end`` callbacks: records, label-change stopping.
+    refit_head : bool
+        Refit the head on the codes after the phase (False when the phase trains the
+        head itself, as the DVAE's classifier and IDEC's centres).
+    """
+
+    loss: BatchLoss
+    data: tuple[torch.Tensor, ...]
+    params: list
+    config: dict[str, Any] = field(default_factory=dict)
+    transform: Callable | None = None
+    callbacks: list[EpochEnd] = field(default_factory=list)
+    refit_head: bool = True
 
 
 class TrainingDivergedError(FloatingPointError, ValueError):
@@ -86,6 +187,16 @@ class FitConfig:
         Index of the first epoch: a continued training (``warm_start``) passes the number
         of epochs already run, so the learning-rate schedule, the epoch-dependent loss
         terms and the epochs recorded in the history carry on from there.
+    autocast_dtype : torch.dtype or None, default=None
+        Lower precision of the batch loss's matrix products and convolutions
+        (``torch.autocast`` on the training device); None trains in float32. Losses,
+        gradients, optimizer state and weights stay float32, and a loss marks the parts
+        that must stay float32 with :func:`full_precision`. Inference runs outside the
+        engine and so always in float32.
+    channels_last : bool, default=False
+        Put the module in ``channels_last`` memory format before training (the fast
+        lower-precision convolution kernels of oneDNN and cuDNN use it). The module keeps
+        that layout; it changes no result.
     max_loss_ratio : float or None, default=1e3
         The divergence guard for losses that explode while finite: training stops with
         :class:`TrainingDivergedError` when the magnitude of any mini-batch loss exceeds
@@ -116,6 +227,8 @@ class FitConfig:
     hint: str = "lr"
     max_loss_ratio: float | None = 1e3
     first_epoch: int = 0
+    autocast_dtype: torch.dtype | None = None
+    channels_last: bool = False
 
     def lr_at(self, epoch: int, base_lr: float | None = None) -> float:
         """Learning rate of ``epoch`` under the step schedule (floored at ``lr_min``)."""
@@ -230,7 +343,8 @@ def run_training(
     params: Iterable[torch.nn.Parameter] | Sequence[dict[str, Any]] | None = None,
     verbose: int = 0,
     on_epoch_start: Callable[[int], None] | None = None,
-    on_epoch_end: Callable[[int, dict[str, Any]], bool | None] | None = None,
+    on_epoch_end: EpochEnd | Sequence[EpochEnd] | None = None,
+    batch_transform: Callable[[tuple[torch.Tensor, ...]], tuple[torch.Tensor, ...]] | None = None,
     device: torch.device | None = None,
 ) -> list[dict[str, float]]:
     """Train ``module`` by mini-batch gradient descent on ``loss_fn``.
@@ -258,9 +372,15 @@ def run_training(
     verbose : int, default=0
         0 silent; 1 a tqdm progress bar per phase (loss and seconds per epoch as
         postfix); 2 or more one line per epoch on ``sys.stderr``.
-    on_epoch_start, on_epoch_end : callable, optional
-        Hooks called with the epoch index (and, at the end, the epoch's history record,
-        which the hook may extend). ``on_epoch_end`` returning True stops training.
+    on_epoch_start : callable, optional
+        Called with the epoch index before the epoch.
+    on_epoch_end : callable or sequence of callables, optional
+        Called in order with the epoch index and its history record, which they may extend
+        (and, like :class:`LabelChangeStopping`, run inference: the module is back in
+        training mode at the next epoch). Training stops when any of them returns True.
+    batch_transform : callable, optional
+        ``batch_transform(batch) -> batch`` applied to every mini-batch before
+        ``loss_fn`` (random augmentation: it draws from its own generator).
     device : torch.device, optional
         Where the module trains and the batches go; defaults to the data's device.
 
@@ -287,6 +407,15 @@ def run_training(
     n_batches = max(n // batch_size if drop_last else -(-n // batch_size), 1)
     if params is None:
         params = [p for p in module.parameters() if p.requires_grad]
+    if on_epoch_end is None:
+        callbacks: list[EpochEnd] = []
+    elif callable(on_epoch_end):
+        callbacks = [on_epoch_end]
+    else:
+        callbacks = list(on_epoch_end)
+    if config.channels_last:
+        module.to(memory_format=torch.channels_last)
+    dtype = config.autocast_dtype
     optimizer = make_optimizer(params, config, device)
     base_lrs = [group["lr"] for group in optimizer.param_groups]
     history: list[dict[str, float]] = []
@@ -298,9 +427,9 @@ def run_training(
     reference = None
     step = 0  # optimizer steps taken in this phase (the warm-up, the moment zeroing)
 
-    module.train()
     try:
         for epoch in range(config.first_epoch, config.first_epoch + config.n_epochs):
+            module.train()
             t0 = time.perf_counter()
             for group, lr0 in zip(optimizer.param_groups, base_lrs, strict=True):
                 group["lr"] = config.lr_at(epoch, lr0)
@@ -319,7 +448,10 @@ def run_training(
                         group["lr"] = lr * step / config.warmup_steps
                 idx = perm[b * batch_size : (b + 1) * batch_size]
                 batch = tuple(rows_as_float(t.index_select(0, idx), device) for t in tensors)
-                loss, terms = loss_fn(batch, epoch)
+                if batch_transform is not None:
+                    batch = batch_transform(batch)
+                with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
+                    loss, terms = loss_fn(batch, epoch)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
@@ -364,7 +496,9 @@ def run_training(
                     "the random_state."
                 )
             record["seconds"] = time.perf_counter() - t0
-            stop = bool(on_epoch_end(epoch, record)) if on_epoch_end is not None else False
+            stop = False
+            for callback in callbacks:
+                stop = bool(callback(epoch, record)) or stop
             history.append(record)
             progress.update(epoch - config.first_epoch, record["loss"], record["seconds"])
             if stop:

@@ -1,4 +1,8 @@
-"""Device resolution, seeding, shapes and tensor conversion shared by every estimator."""
+"""Device resolution, seeding, shapes, tensor conversion and input checks of every estimator.
+
+Over 400 lines because these small helpers (each a few lines of code under a docstring that
+says why) are shared by the base, the engine and the networks.
+"""
 
 from __future__ import annotations
 
@@ -378,3 +382,41 @@ def import_optional(module: str, *, extra: str, feature: str) -> Any:
             f"{feature} needs the optional package {module!r}, which is not installed. "
             f'Install it with: pip install "deepcluster_sk[{extra}]"'
         ) from exc
+
+
+def _looks_like_8bit(X: np.ndarray, block: int = 4096) -> bool:
+    """Whether ``X`` (finite, float) holds only integers in [0, 255], the largest above 1.
+
+    Checked ``block`` rows at a time, so no copy of ``X`` is made and typical float data
+    are rejected at the first block.
+    """
+    if not (X.min() >= 0.0 and 1.0 < X.max() <= 255.0):
+        return False
+    return all(np.array_equal(c, np.floor(c)) for c in np.array_split(X, -(-len(X) // block)))
+
+
+def resolve_likelihood(likelihood: str, X: np.ndarray, name: str) -> str:
+    """Resolve the ``likelihood`` parameter for ``X``; check the value range it needs."""
+    # uint8 rows are 8-bit intensities, divided by 255 as they are used.
+    in_unit = X.dtype == np.uint8 or bool(X.min() >= 0.0 and X.max() <= 1.0)
+    if likelihood == "bernoulli" and not in_unit:
+        raise ValueError(
+            f"{name} with likelihood='bernoulli' needs X in [0, 1], but X "
+            f"ranges over [{X.min():.4g}, {X.max():.4g}]. Scale the data first (e.g. "
+            "sklearn.preprocessing.MinMaxScaler, or divide images by 255) or use "
+            "likelihood='gaussian'."
+        )
+    if likelihood == "auto":
+        resolved = "bernoulli" if in_unit else "gaussian"
+        if not in_unit and _looks_like_8bit(X):
+            warnings.warn(
+                f"X holds integers in [0, 255] (max {X.max():.0f}), like 8-bit images, so "
+                f"likelihood='auto' chose the Gaussian likelihood for "
+                f"{name}. If these are images, divide X by 255 (or by its "
+                "maximum) to get the Bernoulli likelihood on pixel intensities in [0, 1]; "
+                "otherwise pass likelihood='gaussian' to silence this warning.",
+                UserWarning,
+                stacklevel=5,  # here < _fit < fit < _fit_context < the caller
+            )
+        return resolved
+    return likelihood

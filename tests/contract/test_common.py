@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from deepcluster_sk import AEGMM, ConvAEKMeans, DVAEClusterer
+from deepcluster_sk import AEGMM, IDEC, ConvAEKMeans, DVAEClusterer
 
 
 class _TinyDVAE(DVAEClusterer):
@@ -12,7 +12,6 @@ class _TinyDVAE(DVAEClusterer):
 
     _pretrain_lr = 1e-2
     _pretrain_batch_size = 16
-    _kmeans_n_init = 3
     _classifier_epochs = 5
 
 
@@ -45,10 +44,12 @@ ESTIMATORS = [
         device="cpu",
         random_state=0,
     ),
+    IDEC(3, hidden_dims=(16,), latent_dim=2, lr=1e-2, joint_epochs=5, kmeans_n_init=3, **FAST),
     # The defaults, only the epochs reduced (ConvAEKMeans reads tabular rows as 1-D signals).
     AEGMM(n_epochs=2, random_state=0),
     ConvAEKMeans(n_epochs=2, random_state=0),
     DVAEClusterer(pretrain_epochs=2, n_epochs=2, random_state=0),
+    IDEC(n_epochs=2, joint_epochs=2, random_state=0),
 ]
 
 

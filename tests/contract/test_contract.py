@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import operator
 import pickle
+from dataclasses import replace
 
 import joblib
 import numpy as np
@@ -27,7 +28,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
 from threadpoolctl import threadpool_limits
 
-from deepcluster_sk import TrainingDivergedError, all_estimators
+from deepcluster_sk import TrainingDivergedError, _training, all_estimators
 from deepcluster_sk._base import BaseDeepClusterer
 
 ESTIMATORS = dict(all_estimators())
@@ -74,6 +75,15 @@ SPECS = {
         "nonnegative": {"pretrain", "classifier"},
         "epoch_params": ("pretrain_epochs", "n_epochs"),
         "head": ("module_.prior",),
+    },
+    "IDEC": {
+        # Joint training stops once the labels settle (at least two epochs).
+        "params": {"kmeans_n_init": 1, "joint_epochs": N_EPOCHS},
+        "phases": [("train", N_EPOCHS), ("joint", None)],
+        # Reconstruction plus a KL divergence: both non-negative.
+        "nonnegative": {"train", "joint"},
+        "epoch_params": ("n_epochs", "joint_epochs"),
+        "head": ("cluster_centers_",),
     },
 }
 
@@ -192,8 +202,8 @@ def test_batched_inference_matches_default(name, data, fitted):
     est = pickle.loads(pickle.dumps(fitted))
     est.inference_batch_size = 7  # 60 rows -> 9 batches, the last one of 4
     # The override is used: 9 encoder calls of 7 rows each (the last block padded).
-    batches, encode = [], est._encode
-    est._encode = lambda xb: batches.append(len(xb)) or encode(xb)
+    batches, encode = [], est.module_.encode
+    est.module_.encode = lambda xb: batches.append(len(xb)) or encode(xb)
     est.transform(data)
     assert batches == [7] * 9
     np.testing.assert_allclose(est.transform(data), fitted.transform(data), atol=1e-5, rtol=1e-5)
@@ -573,8 +583,19 @@ def test_dataframe_input_sets_feature_names_in(name, data, unseen, fitted):
 
 
 # ---------------------------------------------------------------- divergence guard
+def _train_with_sgd(monkeypatch):
+    """Every phase trains by SGD, which a huge learning rate makes diverge (Adam's steps
+    stay near ``lr`` whatever the gradient)."""
+    make = _training.make_optimizer
+    monkeypatch.setattr(
+        _training,
+        "make_optimizer",
+        lambda params, config, device: make(params, replace(config, optimizer="sgd"), device),
+    )
+
+
 def test_diverging_training_raises_training_diverged_error(name, data, monkeypatch):
-    monkeypatch.setattr(ESTIMATORS[name], "_optimizer", "sgd")
+    _train_with_sgd(monkeypatch)
     est = tiny(name, lr=1e6)
     with pytest.raises(TrainingDivergedError, match=r"at epoch \d+") as info:
         est.fit(data * 1e6)
@@ -588,7 +609,7 @@ def test_failed_refit_keeps_the_previous_model(name, data, monkeypatch):
     est = tiny(name).fit(data)
     labels, module = est.labels_.copy(), est.module_
     history = [dict(r) for r in est.history_]
-    monkeypatch.setattr(ESTIMATORS[name], "_optimizer", "sgd")
+    _train_with_sgd(monkeypatch)
     with pytest.raises(TrainingDivergedError, match="Training diverged in phase"):
         est.set_params(lr=1e6).fit(data * 1e6)
     assert est.module_ is module

@@ -11,7 +11,7 @@ from sklearn.base import clone
 from sklearn.datasets import make_blobs
 from torch import nn
 
-from deepcluster_sk import AEGMM, ConvAEKMeans, DVAEClusterer, all_estimators
+from deepcluster_sk import AEGMM, IDEC, ConvAEKMeans, DVAEClusterer, all_estimators
 from deepcluster_sk.nn import ConvEncoder
 
 N_FEATURES = 12
@@ -21,6 +21,7 @@ EXTRA = {
     "AEGMM": {},
     "ConvAEKMeans": {"n_components": LATENT},
     "DVAEClusterer": {"pretrain_epochs": 3, "warmup_epochs": 1},
+    "IDEC": {"joint_epochs": 2, "kmeans_n_init": 2},
 }
 
 
@@ -253,4 +254,5 @@ def test_all_estimators_lists_the_public_classes():
         ("AEGMM", AEGMM),
         ("ConvAEKMeans", ConvAEKMeans),
         ("DVAEClusterer", DVAEClusterer),
+        ("IDEC", IDEC),
     ]

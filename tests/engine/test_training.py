@@ -288,53 +288,72 @@ def test_engine_keeps_adam_moments_out_of_the_subnormal_range(monkeypatch):
     assert torch.equal(dead_on, dead_off)
 
 
-def test_denoising_pretraining_is_seeded_and_changes_only_when_asked():
-    """``_input_dropout``: zero keeps the plain autoencoder (same fit, same draws from
-    ``random_state``); a positive fraction trains on corrupted inputs, reproducibly."""
-    from sklearn.datasets import make_blobs
+def test_batch_transform_and_autocast_are_the_engines():
+    """The engine applies the batch transform before the loss and runs the loss under
+    autocast in ``autocast_dtype``; ``full_precision`` marks float32 regions inside it."""
+    from deepcluster_sk._training import full_precision
 
-    from deepcluster_sk import AEGMM
+    X = torch.arange(12, dtype=torch.float32).reshape(6, 2)
+    module = torch.nn.Linear(2, 2)
+    seen = []
 
-    X, _ = make_blobs(200, n_features=12, centers=3, random_state=0)
-    X = X.astype(np.float32)
-    params = {"hidden_dims": (16,), "latent_dim": 3, "n_epochs": 3, "manifold": None}
+    def loss_fn(batch, epoch):
+        (xb,) = batch
+        low = module(xb)
+        with full_precision(xb):
+            high = module(xb)
+        seen.append((float(xb.min()), low.dtype, high.dtype))
+        return low.float().pow(2).mean() + high.pow(2).mean(), {}
 
-    def fit(drop):
-        est = AEGMM(3, random_state=0, **params)
-        est._input_dropout = drop
-        return est.fit(X)
+    def shift(batch):
+        return (batch[0] + 100.0,)
 
-    plain, again = fit(0.0), fit(0.0)
-    assert [r["loss"] for r in plain.history_] == [r["loss"] for r in again.history_]
-    noisy, noisy_again = fit(0.3), fit(0.3)
-    assert [r["loss"] for r in noisy.history_] == [r["loss"] for r in noisy_again.history_]
-    assert noisy.history_[0]["loss"] != plain.history_[0]["loss"]
-    np.testing.assert_array_equal(noisy.labels_, noisy_again.labels_)
+    config = FitConfig(n_epochs=1, batch_size=6, lr=1e-3, autocast_dtype=torch.bfloat16)
+    run_training(module, loss_fn, X, config, generator=make_generator(0), batch_transform=shift)
+    assert seen == [(100.0, torch.bfloat16, torch.float32)]
+    seen.clear()
+    run_training(module, loss_fn, X, FitConfig(1, 6, 1e-3), generator=make_generator(0))
+    assert seen == [(0.0, torch.float32, torch.float32)]
 
 
-def test_augmented_pretraining_only_on_images_and_seeded():
-    """``_augment_shift``/``_augment_rotation``: images train on moved copies (reproducibly);
-    tabular rows are never transformed, so their fit equals the plain one."""
-    from deepcluster_sk import AEGMM
+def test_label_change_stopping():
+    """Labels are checked every ``interval`` epochs from ``start``; training stops at the
+    first check that finds fewer than ``tol`` changed, which the record shows."""
+    from deepcluster_sk._training import LabelChangeStopping
 
-    rng = np.random.RandomState(0)
-    X = rng.rand(120, 64).astype(np.float32)
-    params = {"n_epochs": 2, "manifold": None, "channels": (4, 8), "latent_dim": 3}
+    sequence = iter([np.array([0, 0, 1, 1]), np.array([0, 1, 1, 1]), np.array([0, 1, 1, 1])])
+    calls = []
 
-    def fit(shift, shape):
-        est = AEGMM(3, input_shape=shape, random_state=0, **params)
-        est._augment_shift, est._augment_rotation = shift, 10.0 * (shift > 0)
-        return est.fit(X)
+    def labels():
+        calls.append(1)
+        return next(sequence)
 
-    plain, moved, moved_again = fit(0.0, (1, 8, 8)), fit(0.1, (1, 8, 8)), fit(0.1, (1, 8, 8))
-    assert [r["loss"] for r in moved.history_] == [r["loss"] for r in moved_again.history_]
-    assert moved.history_[0]["loss"] != plain.history_[0]["loss"]
-    table = {**params, "hidden_dims": (16,)}
-    del table["channels"]
-    flat = [AEGMM(3, random_state=0, **table) for _ in range(2)]
-    flat[1]._augment_shift = 0.1
-    losses = [[r["loss"] for r in est.fit(X).history_] for est in flat]
-    assert losses[0] == losses[1]
+    stop = LabelChangeStopping(labels, tol=0.1, interval=2, start=3)
+    results = [stop(epoch, record := {}) or record for epoch in range(8)]
+    # Epochs 0-1 precede the start; epoch 2 takes the first labels, epoch 4 sees a quarter
+    # changed, epoch 6 none: it stops there.
+    assert len(calls) == 3
+    assert results[4] == {"label_change": 0.25}
+    assert results[6] is True
+    assert not LabelChangeStopping(labels, tol=0.0)(0, {})
+
+    module = torch.nn.Linear(1, 1)
+    n_epochs = []
+
+    def loss_fn(batch, epoch):
+        n_epochs.append(epoch)
+        return module(batch[0]).pow(2).mean(), {}
+
+    constant = LabelChangeStopping(lambda: np.zeros(3), tol=0.01, interval=1)
+    records = run_training(
+        module,
+        loss_fn,
+        torch.ones(3, 1),
+        FitConfig(20, 3, 1e-3),
+        generator=make_generator(0),
+        on_epoch_end=[constant],
+    )
+    assert len(records) == 2 and records[-1]["label_change"] == 0.0
 
 
 # -------------------------------------------------- the divergence guard, the data device

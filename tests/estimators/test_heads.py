@@ -12,8 +12,8 @@ from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 from sklearn.neighbors import NearestNeighbors
 
-from deepcluster_sk import AEGMM, ConvAEKMeans, DVAEClusterer
-from deepcluster_sk._base import ClusterCollapseWarning
+from deepcluster_sk import AEGMM, ConvAEKMeans, DVAEClusterer, _heads
+from deepcluster_sk._heads import ClusterCollapseWarning, ClusterHead
 from deepcluster_sk.metrics import cluster_accuracy
 from deepcluster_sk.nn import component_kl
 
@@ -44,7 +44,7 @@ def test_dvae_initial_partition_is_the_most_likely_mixture(blobs):
     est = DVAEClusterer(
         3, init="gmm", pretrain_epochs=20, n_epochs=2, warmup_epochs=1, random_state=0, **TINY
     ).fit(X)
-    assert est.init_restart_scores_.shape == (DVAEClusterer._gmm_n_init,)
+    assert est.init_restart_scores_.shape == (est.head_.n_init,) == (10,)
     assert np.isfinite(est.init_restart_scores_).all()
     assert adjusted_rand_score(y, est.init_labels_) > 0.9
 
@@ -54,7 +54,7 @@ def test_dvae_default_initial_partition_is_a_mixture_in_the_umap_embedding(blobs
     est = DVAEClusterer(3, pretrain_epochs=20, n_epochs=2, warmup_epochs=1, random_state=0, **TINY)
     est.fit(X)
     assert est.init == "umap"
-    assert est.init_restart_scores_.shape == (DVAEClusterer._gmm_n_init,)
+    assert est.init_restart_scores_.shape == (est.head_.head_.n_init,) == (10,)
     assert adjusted_rand_score(y, est.init_labels_) > 0.9
     # The embedding only initialises: prediction stays the classifier on the codes.
     assert est.transform(X).shape == (len(X), 2)
@@ -95,37 +95,26 @@ def test_anchored_terms_weight_the_components_by_the_pseudo_labels(blobs):
 def test_dvae_stops_once_the_labels_settle(blobs):
     X, _ = blobs
 
-    class ShortAnchor(DVAEClusterer):
-        _anchor_epochs = 2
-
     params = {"pretrain_epochs": 10, "n_epochs": 100, "warmup_epochs": 2, "random_state": 0}
-    est = ShortAnchor(3, **params, **TINY).fit(X)
+    est = DVAEClusterer(3, **params, **TINY).fit(X)
     train = [r for r in est.history_ if r["phase"] == "train"]
     assert len(train) < 100
     assert train[-1]["label_change"] < est.tol
     checks = [r["epoch"] for r in train if "label_change" in r]
-    assert checks[0] == 2 + ShortAnchor._tol_interval - 1
-    assert np.diff(checks).tolist() == [ShortAnchor._tol_interval] * (len(checks) - 1)
-    full = ShortAnchor(3, tol=0.0, **params, **TINY).fit(X)
+    assert checks[0] == 2 + DVAEClusterer._tol_interval - 1
+    assert np.diff(checks).tolist() == [DVAEClusterer._tol_interval] * (len(checks) - 1)
+    full = DVAEClusterer(3, tol=0.0, **params, **TINY).fit(X)
     assert sum(r["phase"] == "train" for r in full.history_) == 100
 
 
-def test_permanent_anchor_checks_labels_after_the_warm_up(blobs):
-    """``_anchor_epochs=None`` anchors every epoch; the tol check still starts at warm-up."""
+def test_the_anchor_is_part_of_every_joint_epoch(blobs):
+    """Every joint epoch weights the classifier's cross-entropy on the pseudo-labels; the
+    label check starts at the end of the warm-up."""
     X, _ = blobs
-    anchored: dict[int, bool] = {}
-
-    class Spy(DVAEClusterer):
-        def _anchored(self, epoch):
-            anchored[epoch] = super()._anchored(epoch)
-            return anchored[epoch]
-
     params = {"pretrain_epochs": 10, "n_epochs": 100, "warmup_epochs": 2, "random_state": 0}
-    est = Spy(3, **params, **TINY).fit(X)
-    assert DVAEClusterer._anchor_epochs is None
+    est = DVAEClusterer(3, **params, **TINY).fit(X)
     train = [r for r in est.history_ if r["phase"] == "train"]
-    assert sorted(anchored) == [r["epoch"] for r in train]
-    assert all(anchored.values())
+    assert all("anchor" in r for r in train)
     for r in train:  # the weighted cross-entropy on the pseudo-labels is part of the loss
         assert r["loss"] == pytest.approx(
             r["rec"]
@@ -147,10 +136,19 @@ def test_permanent_anchor_checks_labels_after_the_warm_up(blobs):
 def test_a_collapsed_initial_partition_warns(blobs):
     X, _ = blobs
 
+    class OneCluster(ClusterHead):
+        max_samples = 10**9
+
+        def _fit(self, Z, rng):
+            self.n_features_out_ = Z.shape[1]
+            return np.zeros(len(Z), dtype=np.int64)
+
+        def _predict(self, Z):
+            return np.zeros(len(Z), dtype=np.int64)
+
     class Collapsed(DVAEClusterer):
-        def _initial_partition(self, Z, rng):
-            self.init_restart_scores_ = np.zeros(1)
-            return np.zeros(Z.shape[0], dtype=np.int64)
+        def _build_head(self, n_samples):
+            return OneCluster()
 
     est = Collapsed(3, pretrain_epochs=1, n_epochs=1, warmup_epochs=0, random_state=0, **TINY)
     with pytest.warns(ClusterCollapseWarning, match="initial partition.*pretrain_epochs"):
@@ -234,9 +232,10 @@ def _head_labels_of_nearest_training_code(est, X_new):
     index = NearestNeighbors(n_neighbors=1).fit(est.manifold_.codes_)
     nearest = index.kneighbors(est._latent(X_new), return_distance=False)[:, 0]
     embedding = est.manifold_.embedding_.astype(np.float64)
-    placed = est._transform_latent(embedding)[nearest]
+    inner = est.head_.head_  # the head fitted on the embedding
+    placed = inner.transform(embedding)[nearest]
     np.testing.assert_allclose(est.transform(X_new), placed, rtol=0, atol=1e-6)
-    return est._predict_latent(embedding)[nearest]
+    return inner.predict(embedding)[nearest]
 
 
 @pytest.mark.parametrize("Estimator", [AEGMM, ConvAEKMeans])
@@ -273,7 +272,7 @@ def test_manifold_is_the_default_and_labels_are_the_heads_partition(blobs, Estim
     # Training rows go through the same one-neighbour map as new rows, which places each at
     # its own embedding: labels_ is the head's partition of the embedding it was fitted on.
     embedding = est.manifold_.embedding_.astype(np.float64)
-    np.testing.assert_array_equal(est.labels_, est._predict_latent(embedding))
+    np.testing.assert_array_equal(est.labels_, est.head_.head_.predict(embedding))
     assert adjusted_rand_score(y, est.labels_) > 0.9
     assert est.transform(X).shape == (len(X), len(est.get_feature_names_out()))
 
@@ -303,8 +302,6 @@ def test_aegmm_places_rows_at_their_nearest_training_code(blobs):
 def test_conv_ae_kmeans_small_sets_get_more_steps_and_umap_neighbours(monkeypatch):
     """ConvAEKMeans' small-data rule: 25 batches an epoch, 50 UMAP neighbours under 4,096
     rows; AEGMM keeps 10 batches and 30 neighbours; the neighbours reach UMAP."""
-    import deepcluster_sk._base as base
-
     ck, ae = ConvAEKMeans(), AEGMM()
     assert (ck._umap_neighbours(1797), ck._umap_neighbours(4096)) == (50, 30)
     assert (ae._umap_neighbours(1797), ae._umap_neighbours(70000)) == (30, 30)
@@ -314,7 +311,7 @@ def test_conv_ae_kmeans_small_sets_get_more_steps_and_umap_neighbours(monkeypatc
         seen.append(n_neighbors)
         return Z[:, :n_components].astype(np.float64)
 
-    monkeypatch.setattr(base, "fit_umap_embedding", record)
+    monkeypatch.setattr(_heads, "fit_umap_embedding", record)
     X = np.random.RandomState(0).rand(300, 64).astype(np.float32)
     est = ConvAEKMeans(3, channels=(4, 8), n_epochs=1, random_state=0).fit(X)
     assert seen == [50] and est._batch_size == 32
@@ -324,12 +321,16 @@ def test_conv_ae_kmeans_small_sets_get_more_steps_and_umap_neighbours(monkeypatc
 
 @pytest.mark.parametrize("Estimator", [AEGMM, ConvAEKMeans])
 def test_large_data_fit_the_head_on_a_subset_and_label_every_row(blobs, Estimator, monkeypatch):
-    """Above ``_head_max_samples`` rows the head (and manifold) see a random subset; every
-    row is still labelled through the fitted maps, in blocks that do not change results."""
+    """Above the head's ``max_samples`` rows the head (and manifold) see a random subset;
+    every row is still labelled through the fitted maps, in blocks that do not change
+    results."""
     X, y = blobs
     params = {"encoder": "dense"} if Estimator is ConvAEKMeans else {}
-    monkeypatch.setattr(Estimator, "_head_max_samples", 120)
-    monkeypatch.setattr(Estimator, "_head_chunk_rows", 64)
+    build = Estimator._build_head
+    monkeypatch.setattr(
+        Estimator, "_build_head", lambda self, n: build(self, n).set_params(max_samples=120)
+    )
+    monkeypatch.setattr(_heads, "_CHUNK_ROWS", 64)
     est = Estimator(3, n_epochs=20, random_state=0, **TINY, **params).fit(X)
     assert est.manifold_.codes_.shape[0] == 120  # the manifold saw the subset
     assert est.labels_.shape == (len(X),)
@@ -339,11 +340,11 @@ def test_large_data_fit_the_head_on_a_subset_and_label_every_row(blobs, Estimato
     again = Estimator(3, n_epochs=20, random_state=0, **TINY, **params).fit(X)
     np.testing.assert_array_equal(again.labels_, est.labels_)  # the subset is seeded
     # Blocks of 64 rows (labels_) give what one call on all rows gives.
-    monkeypatch.setattr(Estimator, "_head_chunk_rows", 10_000)
+    monkeypatch.setattr(_heads, "_CHUNK_ROWS", 10_000)
     np.testing.assert_array_equal(est.predict(X), est.labels_)
     if Estimator is AEGMM:
         whole = (est.predict_proba(X), est.score_samples(X), est.score(X))
-        monkeypatch.setattr(Estimator, "_head_chunk_rows", 64)
+        monkeypatch.setattr(_heads, "_CHUNK_ROWS", 64)
         np.testing.assert_allclose(est.predict_proba(X), whole[0], rtol=1e-12, atol=1e-15)
         np.testing.assert_allclose(est.score_samples(X), whole[1], rtol=1e-12)
         assert est.score(X) == pytest.approx(whole[2], rel=1e-12)
@@ -354,13 +355,15 @@ def test_large_data_fit_the_head_on_a_subset_and_label_every_row(blobs, Estimato
 @pytest.mark.parametrize("init", ["umap", "gmm", "kmeans"])
 def test_dvae_initial_partition_of_large_data_is_fitted_on_a_subset(blobs, init, monkeypatch):
     X, y = blobs
-    monkeypatch.setattr(DVAEClusterer, "_head_max_samples", 150)
-    monkeypatch.setattr(DVAEClusterer, "_head_chunk_rows", 64)
-    from deepcluster_sk import _dvae
+    build = DVAEClusterer._build_head
+    monkeypatch.setattr(
+        DVAEClusterer, "_build_head", lambda self, n: build(self, n).set_params(max_samples=150)
+    )
+    monkeypatch.setattr(_heads, "_CHUNK_ROWS", 64)
 
     fitted_rows = []
     for name in ("fit_umap_embedding", "GaussianMixture", "KMeans"):
-        original = getattr(_dvae, name)
+        original = getattr(_heads, name)
 
         def spy(*args, _original=original, _name=name, **kwargs):
             if _name == "fit_umap_embedding":
@@ -371,7 +374,7 @@ def test_dvae_initial_partition_of_large_data_is_fitted_on_a_subset(blobs, init,
             model.fit = lambda Z, *a, **k: fitted_rows.append(len(Z)) or fit(Z, *a, **k)
             return model
 
-        monkeypatch.setattr(_dvae, name, spy)
+        monkeypatch.setattr(_heads, name, spy)
     params = {"pretrain_epochs": 20, "n_epochs": 2, "init": init, "random_state": 0}
     est = DVAEClusterer(3, **TINY, **params).fit(X)
     assert fitted_rows and set(fitted_rows) == {150}  # UMAP, EM, k-means saw the subset
@@ -386,7 +389,6 @@ def test_aegmm_manifold_sees_image_codes_at_unit_length(blobs, monkeypatch):
     scaling survives save/load); tabular codes keep their length."""
     import io
 
-    from deepcluster_sk import _base as base
     from deepcluster_sk import load, save
 
     seen = []
@@ -395,7 +397,7 @@ def test_aegmm_manifold_sees_image_codes_at_unit_length(blobs, monkeypatch):
         seen.append(np.linalg.norm(Z, axis=1))
         return np.asarray(Z, dtype=np.float64)[:, :n_components] * 3.0
 
-    monkeypatch.setattr(base, "fit_umap_embedding", record)
+    monkeypatch.setattr(_heads, "fit_umap_embedding", record)
     X = np.random.RandomState(0).rand(300, 64).astype(np.float32)
     est = AEGMM(3, input_shape=(1, 8, 8), channels=(4, 8), n_epochs=1, random_state=0).fit(X)
     np.testing.assert_allclose(seen[0], 1.0, rtol=1e-5)
@@ -429,14 +431,14 @@ def _refine_records(est):
 
 
 def test_aegmm_self_training_learns_the_heads_labels_on_images(bars, blobs, monkeypatch):
-    """After the first mixture AEGMM trains on images for ``_refine_epochs`` more epochs
-    towards the head's own labels (their cross-entropy falls), never ``y``, reproducibly,
-    then refits the mixture; tabular rows skip the step, and 0 epochs turn it off."""
+    """After the first mixture AEGMM trains on images for ``self_training`` more epochs
+    ("auto": 10) towards the head's own labels (their cross-entropy falls), never ``y``,
+    reproducibly, then refits the mixture; "auto" skips tabular rows, and 0 turns it off."""
     X, y = bars
     kw = {"input_shape": (1, 8, 8), "channels": (8, 16), "n_epochs": 5, "random_state": 0}
     est = AEGMM(3, **kw).fit(X)
     refine = _refine_records(est)
-    assert len(refine) == AEGMM._refine_epochs == 10
+    assert len(refine) == 10
     assert refine[-1]["ce"] < refine[0]["ce"]
     assert cluster_accuracy(y, est.labels_) >= 0.9
     # The mixture was refitted on the refined codes: it scores them, not the first codes.
@@ -448,9 +450,9 @@ def test_aegmm_self_training_learns_the_heads_labels_on_images(bars, blobs, monk
 
     Xb, yb = blobs
     assert not _refine_records(AEGMM(3, n_epochs=2, random_state=0, **TINY).fit(Xb))
-    monkeypatch.setattr(AEGMM, "_refine_tables", True)
-    tables = AEGMM(3, n_epochs=2, random_state=0, **TINY).fit(Xb)
+    tables = AEGMM(3, n_epochs=2, self_training=10, random_state=0, **TINY).fit(Xb)
     assert len(_refine_records(tables)) == 10
     assert cluster_accuracy(yb, tables.labels_) >= 0.9
-    monkeypatch.setattr(AEGMM, "_refine_epochs", 0)
-    assert not _refine_records(AEGMM(3, **kw).fit(X))
+    assert not _refine_records(AEGMM(3, self_training=0, **kw).fit(X))
+    assert len(_refine_records(ConvAEKMeans(3, self_training="auto", **kw).fit(X))) == 10
+    assert not _refine_records(ConvAEKMeans(3, **kw).fit(X))  # its default is 0

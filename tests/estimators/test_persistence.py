@@ -320,10 +320,10 @@ def test_random_state_instance_is_refused(X):
 def test_unknown_attribute_type_is_refused_by_name(fitted, value):
     est = clone(fitted["AEGMM"])
     est.__dict__.update(fitted["AEGMM"].__dict__)
-    est.manifold_ = value
+    est.head_ = value
     if isinstance(value, NearestNeighbors):
         value.fit(np.zeros((3, 2)))
-    with pytest.raises(TypeError, match=r"manifold_.*pickle"):
+    with pytest.raises(TypeError, match=r"head_.*pickle"):
         save(est, io.BytesIO())
 
 
@@ -333,8 +333,8 @@ def test_failed_save_leaves_an_existing_file_untouched(fitted, tmp_path):
     before = path.read_bytes()
     est = clone(fitted["AEGMM"])
     est.__dict__.update(fitted["AEGMM"].__dict__)
-    est.manifold_ = object()
-    with pytest.raises(TypeError, match=r"Cannot save manifold_ of type builtins\.object"):
+    est.head_ = object()
+    with pytest.raises(TypeError, match=r"Cannot save head_ of type builtins\.object"):
         save(est, path)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.dcsk"]
@@ -375,7 +375,10 @@ def test_tampered_sklearn_head_is_refused(fitted):
     _, data = _round_trip(fitted["AEGMM"])
 
     def edit(manifest):
-        manifest["attributes"]["gmm_"]["class"] = "sklearn.neighbors.NearestNeighbors"
+        head = manifest["attributes"]["head_"]
+        while "mixture_" not in head["state"]:  # down to the mixture inside the head(s)
+            head = head["state"]["head_"]
+        head["state"]["mixture_"]["class"] = "sklearn.neighbors.NearestNeighbors"
 
     with pytest.raises(ValueError, match="NearestNeighbors"):
         load(io.BytesIO(_rewrite_manifest(data, edit)))
@@ -438,19 +441,19 @@ def test_public_names():
 
 
 def test_dvae_file_from_before_the_latent_scale_loads_with_unit_scale(fitted, monkeypatch):
-    from deepcluster_sk import _persistence
+    from deepcluster_sk import _codec
 
     est = fitted["DVAEClusterer"]
     assert est.latent_scale_ != 1.0
     buffer = io.BytesIO()
     save(est, buffer)
-    original = _persistence._Reader.read_weights
+    original = _codec.Reader.read_weights
 
     def without_scale(self, name):
         weights = original(self, name)
         weights.pop("latent_scale", None)  # what a file written before the buffer holds
         return weights
 
-    monkeypatch.setattr(_persistence._Reader, "read_weights", without_scale)
+    monkeypatch.setattr(_codec.Reader, "read_weights", without_scale)
     loaded = load(io.BytesIO(buffer.getvalue()))
     assert float(loaded.module_.latent_scale) == 1.0

@@ -84,7 +84,7 @@ def test_dvae_warm_fit_continues_schedule_and_warmup(blobs):
     # warmup_epochs=6 counts the epochs of the first fit: beta is on from epoch 6.
     assert [r["beta"] for r in added] == [0.0, 0.0, 1.0, 1.0]
     assert sum(r["phase"] == "pretrain" for r in est.history_) == n_pretrain
-    assert est.phase_seconds_["pretrain"] == 0.0
+    assert est.phase_seconds_["pretrain"] < 0.05  # skipped: only the joint phase ran
 
 
 @pytest.mark.parametrize("name", ESTIMATORS)

@@ -12,7 +12,7 @@ from sklearn.datasets import make_blobs, make_circles
 from sklearn.metrics import adjusted_rand_score
 from sklearn.mixture import GaussianMixture
 
-from deepcluster_sk._base import ClusterCollapseWarning, best_of_restarts, check_partition
+from deepcluster_sk._heads import ClusterCollapseWarning, best_of_restarts, check_partition
 from deepcluster_sk._partitions import spectral_labels
 from deepcluster_sk.metrics import cluster_accuracy
 
@@ -94,3 +94,68 @@ def test_check_partition_warns_on_collapse_only():
         check_partition(np.repeat(np.arange(3), 10), 3, "Est", "hint")
     with pytest.warns(ClusterCollapseWarning, match=r"97% .* 1 of 3 clusters empty.*hint"):
         check_partition(np.r_[np.zeros(29, int), 1], 3, "Est", "hint")
+
+
+# ------------------------------------------------------------------- the heads
+def _heads():
+    from deepcluster_sk._heads import GaussianMixtureHead, KMeansHead, ManifoldHead, SpectralHead
+
+    return [
+        GaussianMixtureHead(3, n_init=2),
+        KMeansHead(3, n_components=4, n_init=2),
+        SpectralHead(3),
+        ManifoldHead(GaussianMixtureHead(3, n_init=2), n_neighbors=15),
+    ]
+
+
+@pytest.mark.parametrize("head", _heads(), ids=lambda h: type(h).__name__)
+def test_heads_fit_predict_transform_and_are_seeded(blobs, head):
+    """Every head labels its training rows (``labels_``) as ``predict`` does, is seeded by
+    ``random_state`` and maps codes row by row."""
+    from sklearn.base import clone
+
+    X, y = blobs
+    fitted = clone(head).fit(X, np.random.RandomState(0))
+    assert fitted.labels_.dtype == np.int64 and fitted.labels_.shape == (len(X),)
+    assert adjusted_rand_score(y, fitted.labels_) > 0.95
+    np.testing.assert_array_equal(fitted.predict(X), fitted.labels_)
+    again = clone(head).fit(X, 0)
+    np.testing.assert_array_equal(clone(head).fit(X, 0).labels_, again.labels_)
+    out = fitted.transform(X)
+    assert out.shape == (len(X), fitted.n_features_out_)
+    np.testing.assert_allclose(fitted.transform(X[5:9]), out[5:9], rtol=1e-10, atol=1e-12)
+    if hasattr(fitted, "predict_proba"):
+        proba = fitted.predict_proba(X)
+        np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-9)
+        np.testing.assert_array_equal(proba.argmax(axis=1), fitted.labels_)
+
+
+def test_heads_subsample_above_max_samples(blobs):
+    """Above ``max_samples`` rows a head fits a seeded subset and labels every row."""
+    from deepcluster_sk._heads import GaussianMixtureHead, ManifoldHead
+
+    X, y = blobs
+    seen = []
+    gmm = GaussianMixtureHead(3, n_init=1, max_samples=100)
+    original = gmm._fit
+    gmm._fit = lambda Z, rng: seen.append(len(Z)) or original(Z, rng)
+    gmm.fit(X, 0)
+    assert seen == [100] and gmm.labels_.shape == (len(X),)
+    assert adjusted_rand_score(y, gmm.labels_) > 0.95
+    manifold = ManifoldHead(GaussianMixtureHead(3), n_neighbors=15, max_samples=120).fit(X, 0)
+    assert manifold.extension_.codes_.shape[0] == 120
+    np.testing.assert_array_equal(manifold.labels_, manifold.predict(X))
+
+
+def test_manifold_head_delegates_likelihoods_and_places_training_rows_at_their_own():
+    """With one extension neighbour a training code lands on its own embedding; the inner
+    head's scores are those of the placed codes; a k-means inside has no predict_proba."""
+    from deepcluster_sk._heads import GaussianMixtureHead, KMeansHead, ManifoldHead
+
+    X, _ = make_blobs(200, n_features=6, centers=3, random_state=2)
+    head = ManifoldHead(GaussianMixtureHead(3), n_neighbors=15).fit(X, 0)
+    embedding = head.extension_.embedding_.astype(np.float64)
+    np.testing.assert_allclose(head.transform(X), embedding, atol=1e-6)
+    assert head.score(X) == pytest.approx(head.head_.mixture_.score(embedding), rel=1e-5)
+    assert np.isfinite(head.bic(X)) and np.isfinite(head.aic(X))
+    assert not hasattr(ManifoldHead(KMeansHead(3)), "predict_proba")

@@ -1,6 +1,6 @@
 """Torch modules and pure loss functions only: no training, no scikit-learn."""
 
-from .losses import LOGVAR_CLAMP, reconstruction_loss
+from .losses import LOGVAR_CLAMP, reconstruction_loss, sharpened_target, student_t_assignment
 from .networks import (
     Autoencoder,
     ConvDecoder,
@@ -11,6 +11,7 @@ from .networks import (
     mlp,
 )
 from .vade import (
+    DVAELossTerms,
     GMMPrior,
     GMMPriorVAE,
     cluster_classifier,
@@ -25,6 +26,7 @@ __all__ = [
     "Autoencoder",
     "ConvDecoder",
     "ConvEncoder",
+    "DVAELossTerms",
     "GMMPrior",
     "GMMPriorVAE",
     "cluster_classifier",
@@ -37,4 +39,6 @@ __all__ = [
     "mlp",
     "negative_elbo_terms",
     "reconstruction_loss",
+    "sharpened_target",
+    "student_t_assignment",
 ]

@@ -11,7 +11,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-__all__ = ["LOGVAR_CLAMP", "reconstruction_loss"]
+__all__ = ["LOGVAR_CLAMP", "reconstruction_loss", "sharpened_target", "student_t_assignment"]
 
 #: Log-variances (of the encoder, the prior and the similarity loss) are clamped to this range
 #: before they are exponentiated, so one outlier cannot overflow ``exp`` (DVAE spec F4).
@@ -64,3 +64,49 @@ def reconstruction_loss(
     else:
         raise ValueError(f"likelihood must be 'bernoulli' or 'gaussian', got {likelihood!r}.")
     raise ValueError(f"reduction must be 'mean' or 'none', got {reduction!r}.")
+
+
+def student_t_assignment(
+    z: torch.Tensor, centers: torch.Tensor, alpha: float = 1.0
+) -> torch.Tensor:
+    """Compute the soft assignment of codes to centres under a Student's t kernel (DEC).
+
+    ``q_ij`` is proportional to ``(1 + ||z_i - mu_j||^2 / alpha) ** (-(alpha + 1) / 2)``.
+
+    Parameters
+    ----------
+    z : torch.Tensor of shape (N, J)
+        Codes.
+    centers : torch.Tensor of shape (K, J)
+        Cluster centres.
+    alpha : float, default=1.0
+        Degrees of freedom.
+
+    Returns
+    -------
+    torch.Tensor of shape (N, K)
+        Rows sum to 1.
+    """
+    dist = (z[:, None, :] - centers[None, :, :]).square().sum(-1)
+    q = (1.0 + dist / alpha).pow(-(alpha + 1.0) / 2.0)
+    return q / q.sum(dim=1, keepdim=True)
+
+
+def sharpened_target(q: torch.Tensor) -> torch.Tensor:
+    """Compute the target distribution of DEC: ``p_ij`` proportional to ``q_ij^2 / sum_i q_ij``.
+
+    Squaring puts more weight on confident assignments; dividing by the cluster's soft
+    frequency keeps large clusters from absorbing the others.
+
+    Parameters
+    ----------
+    q : torch.Tensor of shape (N, K)
+        Soft assignments (rows sum to 1).
+
+    Returns
+    -------
+    torch.Tensor of shape (N, K)
+        Rows sum to 1.
+    """
+    weight = q.square() / q.sum(dim=0)
+    return weight / weight.sum(dim=1, keepdim=True)

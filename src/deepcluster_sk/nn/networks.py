@@ -309,31 +309,6 @@ class Autoencoder(nn.Module):
         self.decoder = decoder
         self.latent_dim = int(latent_dim)
         self.input_shape = None if input_shape is None else tuple(int(s) for s in input_shape)
-        #: Lower-precision dtype of the matrix products and convolutions, or None.
-        #:
-        #: The encoder and decoder run under ``torch.autocast`` with this dtype (None:
-        #: float32). Outputs are float32 either way, so every loss term is computed in
-        #: float32.
-        self.compute_dtype: torch.dtype | None = None
-        #: Feed images to the encoder in ``channels_last`` memory format.
-        self.channels_last = False
-
-    def autocast(self, x: torch.Tensor) -> torch.autocast:
-        """Return the autocast region of the network's forward passes.
-
-        Parameters
-        ----------
-        x : torch.Tensor
-            A tensor on the device the forward pass runs on.
-
-        Returns
-        -------
-        torch.autocast
-            A context manager in :attr:`compute_dtype` on ``x``'s device type, disabled when
-            :attr:`compute_dtype` is None (float32).
-        """
-        dtype = self.compute_dtype
-        return torch.autocast(x.device.type, dtype=dtype, enabled=dtype is not None)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """Compute the encoder's features of flattened rows.
@@ -346,12 +321,10 @@ class Autoencoder(nn.Module):
         Returns
         -------
         torch.Tensor of shape (n, h)
-            The encoder's output, in the compute dtype when called inside :meth:`autocast`.
+            The encoder's output (in the autocast dtype under the training engine's autocast).
         """
         if self.input_shape is not None:
             x = x.view(-1, *self.input_shape)
-            if self.channels_last and x.ndim == 4:
-                x = x.contiguous(memory_format=torch.channels_last)
         return self.encoder(x)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
@@ -367,9 +340,7 @@ class Autoencoder(nn.Module):
         torch.Tensor of shape (n, latent_dim)
             The codes, float32.
         """
-        with self.autocast(x):
-            z = self.head(self.features(x))
-        return z.float()
+        return self.head(self.features(x)).float()
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Map codes to pre-activation flattened rows.
@@ -384,9 +355,7 @@ class Autoencoder(nn.Module):
         torch.Tensor of shape (n, d)
             Logits (Bernoulli) or means (Gaussian) of the rows, float32, before any sigmoid.
         """
-        with self.autocast(z):
-            out = self.decoder(z)
-        return out.float().flatten(1)
+        return self.decoder(z).float().flatten(1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Reconstruct flattened rows through the code.

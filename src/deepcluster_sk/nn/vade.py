@@ -4,17 +4,25 @@ Notation follows the DVAE page of the user guide: ``mu``/``logvar`` are the enco
 posterior mean and log-variance (``N x J``), ``mu_c``/``logvar_c`` the prior components (``C x J``),
 ``log_pi`` the log mixture weights (``C``) and ``log_gamma`` the log classifier
 probabilities (``N x C``).
+
+Over 400 lines because the ELBO terms, the prior, the network and the joint loss are one
+model whose derivations sit in their docstrings.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import numpy as np
 import torch
 from torch import nn
 
 from .losses import LOGVAR_CLAMP
 from .networks import Autoencoder
+from .similarity import wasserstein_similarity_loss
 
 __all__ = [
+    "DVAELossTerms",
     "GMMPrior",
     "GMMPriorVAE",
     "cluster_classifier",
@@ -170,6 +178,42 @@ class GMMPrior(nn.Module):
         """
         return self.logvar_c.clamp(*LOGVAR_CLAMP)
 
+    def init_from_partition(self, Z: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Set the weights, means and variances to those of a partition of codes ``Z``.
+
+        An empty cluster (possible only for degenerate codes) sits at the codes' mean with
+        unit variance; variances get 1e-6 added.
+
+        Parameters
+        ----------
+        Z : ndarray of shape (N, J)
+            Codes.
+        labels : ndarray of shape (N,)
+            Their partition into ``C`` clusters.
+
+        Returns
+        -------
+        centers : ndarray of shape (C, J)
+        var : ndarray of shape (C, J)
+        """
+        n_clusters = self.mu_c.shape[0]
+        counts = np.bincount(labels, minlength=n_clusters).astype(np.float64)
+        centers = np.tile(Z.mean(axis=0), (n_clusters, 1))
+        var = np.ones((n_clusters, Z.shape[1]))
+        for k in range(n_clusters):
+            members = Z[labels == k]
+            if len(members):
+                centers[k] = members.mean(axis=0)
+            if len(members) > 1:
+                var[k] = members.var(axis=0, ddof=1)
+        var += 1e-6
+        weights = np.log(np.maximum(counts, 1.0) / counts.sum())
+        with torch.no_grad():
+            self.mu_c.copy_(torch.as_tensor(centers, dtype=torch.float32))
+            self.logvar_c.copy_(torch.as_tensor(np.log(var), dtype=torch.float32))
+            self.omega.copy_(torch.as_tensor(weights, dtype=torch.float32))
+        return centers, var
+
 
 class GMMPriorVAE(Autoencoder):
     """VAE with a Gaussian-mixture prior and a classifier q(c | z), on any encoder.
@@ -280,10 +324,63 @@ class GMMPriorVAE(Autoencoder):
         logvar : torch.Tensor of shape (N, J)
             Posterior log-variances, float32, clamped.
         """
-        with self.autocast(x):
-            h = self.features(x)
-            mu, logvar = self.head(h), self.logvar_head(h)
+        h = self.features(x)
+        mu, logvar = self.head(h), self.logvar_head(h)
         return mu.float() * self.latent_scale, logvar.float().clamp(*LOGVAR_CLAMP)
+
+    def elbo_terms(
+        self,
+        x: torch.Tensor,
+        mu: torch.Tensor,
+        logvar: torch.Tensor,
+        eps: torch.Tensor,
+        reconstruction: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+        labels: torch.Tensor | None = None,
+        smoothing: float = 1e-3,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Per-sample terms of the negative ELBO at ``z = mu + sigma * eps``.
+
+        The decoder runs in the caller's autocast region; the classifier and the mixture
+        terms run in float32.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (N, D)
+            Rows.
+        mu, logvar : torch.Tensor of shape (N, J)
+            Posterior means and log-variances.
+        eps : torch.Tensor of shape (N, J) or (J,)
+            Standard-normal noise.
+        reconstruction : callable
+            ``reconstruction(decoder_output, x)``: the per-sample negative log-likelihood.
+        labels : torch.Tensor of shape (N,), optional
+            Pseudo-labels: when given, the latent and cluster terms weight the components
+            by their one-hot vectors (smoothed by ``smoothing``) instead of by the
+            classifier.
+        smoothing : float, default=1e-3
+
+        Returns
+        -------
+        rec, l_z, l_c : torch.Tensor of shape (N,)
+            ``rec + l_z + l_c`` is the negative ELBO.
+        log_gamma : torch.Tensor of shape (N, C)
+            The classifier's log-probabilities at ``z``.
+        """
+        z = mu + (0.5 * logvar).exp() * eps
+        rec = reconstruction(self.decode(z), x)
+        with torch.autocast(z.device.type, enabled=False):
+            log_gamma = torch.log_softmax(self.classifier(z), dim=-1)
+            weights = log_gamma
+            if labels is not None:
+                n_clusters = log_gamma.shape[1]
+                target = torch.full_like(log_gamma, smoothing / n_clusters)
+                target.scatter_(1, labels[:, None], 1.0 - smoothing + smoothing / n_clusters)
+                weights = target.log()
+            prior = self.prior
+            l_z, l_c = negative_elbo_terms(
+                mu, logvar, weights, prior.log_pi(), prior.mu_c, prior.logvar()
+            )
+        return rec, l_z, l_c, log_gamma
 
     def prior_parameters(self) -> list[nn.Parameter]:
         """List the mixture prior's parameters.
@@ -319,3 +416,86 @@ def init_classifier_as_nearest_centre(
             layers[0].bias.add_(shift)
             layers[1].weight.copy_(torch.eye(c.shape[0], device=codes.device))
             layers[1].bias.fill_(-shift)
+
+
+def _gradient_ratio(part: torch.Tensor, whole: torch.Tensor, wrt: torch.Tensor) -> float:
+    """``||d part / d wrt|| / ||d whole / d wrt||`` without touching parameter gradients."""
+    (g_part,) = torch.autograd.grad(part, wrt, retain_graph=True)
+    (g_whole,) = torch.autograd.grad(whole, wrt, retain_graph=True)
+    return float(g_part.norm() / g_whole.norm().clamp_min(1e-30))
+
+
+class DVAELossTerms:
+    """DVAE's anchored joint loss on one batch (He Ma, 2022, with the anchor of the estimator).
+
+    ``loss = mean(rec + l_z + l_c) + anchor_weight * CE(classifier, pseudo-labels)
+    + beta * L_sim``, where the latent and cluster terms weight the components by the
+    smoothed pseudo-labels and ``L_sim`` is the Wasserstein similarity loss divided by N
+    (``reduction="anchor_mean"``). The decoder runs in the caller's autocast region,
+    everything after it in float32.
+
+    Parameters
+    ----------
+    module : GMMPriorVAE
+    reconstruction : callable
+        ``reconstruction(decoder_output, x)``: per-sample negative log-likelihood.
+    anchor_weight : float
+    smoothing : float
+        Smoothing of the one-hot pseudo-labels.
+    bandwidth : float
+        ``h`` of the similarity kernel.
+    """
+
+    def __init__(self, module, reconstruction, anchor_weight, smoothing, bandwidth):
+        self.module = module
+        self.reconstruction = reconstruction
+        self.anchor_weight = anchor_weight
+        self.smoothing = smoothing
+        self.bandwidth = bandwidth
+
+    def __call__(
+        self,
+        x: torch.Tensor,
+        labels: torch.Tensor,
+        eps_generator: torch.Generator,
+        beta: float,
+        measure_ratio: bool = False,
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor], float | None]:
+        """Return the loss, its terms (detached means), and the similarity gradient ratio.
+
+        The ratio, ``||d(beta L_sim)/d mu|| / ||d(rest)/d mu||``, is measured only when
+        ``measure_ratio`` and ``beta > 0`` (else None).
+        """
+        module = self.module
+        mu, logvar = module.encode_full(x)
+        eps = torch.randn(mu.shape, generator=eps_generator, device=mu.device, dtype=mu.dtype)
+        rec, l_z, l_c, log_gamma = module.elbo_terms(
+            x, mu, logvar, eps, self.reconstruction, labels=labels, smoothing=self.smoothing
+        )
+        ratio = None
+        with torch.autocast(mu.device.type, enabled=False):
+            prior = module.prior
+            log_pi, mu_c, logvar_c = prior.log_pi(), prior.mu_c, prior.logvar()
+            # The anchor: the classifier follows the pseudo-labels (cross-entropy).
+            anchor = torch.nn.functional.nll_loss(log_gamma, labels)
+            loss = (rec + l_z + l_c).mean() + self.anchor_weight * anchor
+            terms = {"rec": rec.mean(), "kl_z": l_z.mean(), "kl_c": l_c.mean()}
+            terms["anchor"] = anchor
+            if beta > 0.0:
+                sim = wasserstein_similarity_loss(
+                    log_gamma.exp(), mu, logvar, reduction="anchor_mean", bandwidth=self.bandwidth
+                )
+                if measure_ratio:
+                    ratio = _gradient_ratio(beta * sim, loss, mu)
+                loss = loss + beta * sim
+                terms["sim"] = sim
+            else:
+                terms["sim"] = torch.zeros((), device=mu.device)
+            with torch.no_grad():
+                gmm_pred = gmm_log_posterior(mu, log_pi, mu_c, logvar_c).argmax(-1)
+                cls_pred = log_gamma.argmax(-1)
+                terms["agreement"] = (gmm_pred == cls_pred).float().mean()
+                occupied = torch.bincount(cls_pred, minlength=log_gamma.shape[1]).gt(0)
+                terms["occupied"] = occupied.float().sum()
+                terms["beta"] = torch.full((), beta, device=mu.device)
+        return loss, terms, ratio

@@ -1,0 +1,139 @@
+"""Autoencoder presets: a reconstruction-trained network, a head, and self-training.
+
+:class:`AutoencoderClusterer` is the base of AEGMM and ConvAEKMeans. Its joint phase is
+*self-training*: after the head's first fit the network trains on, for
+``self_training`` epochs, its reconstruction plus a cross-entropy that asks a cosine
+classifier on the code for the head's label of every row whose nearest codes agree with it
+(images moved at random first), and the head is fitted again on the new codes. The labels
+come from the head, never from ``y``.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.neighbors import NearestNeighbors
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ._base import BaseDeepClusterer
+from ._heads import ClusterHead, ManifoldHead
+from ._manifold import unit_rows
+from ._networks import build_autoencoder
+from ._training import JointPhase, full_precision
+from ._utils import draw_seed, make_generator, random_affine
+
+__all__ = ["AutoencoderClusterer"]
+
+#: The self-training recipe. ``"auto"`` self-trains for this many epochs on images.
+_SELF_TRAINING_EPOCHS = 10
+#: Weight of the cross-entropy next to the reconstruction loss.
+_CE_WEIGHT = 0.1
+#: A row is a target when at least this share of its 10 nearest codes share its label.
+_AGREEMENT = 0.9
+_NEAREST = 10
+#: Scale of the cosine classifier's logits (its weights start at the clusters' mean
+#: directions).
+_LOGIT_SCALE = 10.0
+#: Random moves of image rows: shifts up to this fraction of the height and width,
+#: rotations up to this many degrees.
+_SHIFT, _ROTATION = 0.1, 10.0
+#: UMAP of ``manifold="umap"``: N2D's ``min_dist`` 0, and 30 neighbours (N2D: 20).
+_UMAP_NEIGHBOURS, _UMAP_MIN_DIST = 30, 0.0
+
+
+class AutoencoderClusterer(BaseDeepClusterer):
+    """Base of "train an autoencoder, cluster its codes, self-train" estimators.
+
+    Subclasses return their head from :meth:`_inner_head`; ``manifold="umap"`` wraps it
+    in a :class:`~deepcluster_sk._heads.ManifoldHead`.
+    """
+
+    _parameter_constraints: dict = {  # noqa: RUF012
+        **BaseDeepClusterer._parameter_constraints,
+        "manifold": [StrOptions({"umap"}), None],
+        "self_training": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
+    }
+
+    def _build_module(self, X: np.ndarray) -> torch.nn.Module:
+        return build_autoencoder(X, **self._network_params())
+
+    def _inner_head(self) -> ClusterHead:
+        """The head fitted on the codes (or on their UMAP embedding)."""
+        raise NotImplementedError
+
+    def _umap_neighbours(self, n_samples: int) -> int:
+        """UMAP's ``n_neighbors`` for the manifold of ``n_samples`` codes."""
+        return _UMAP_NEIGHBOURS
+
+    def _build_head(self, n_samples: int) -> ClusterHead:
+        head = self._inner_head()
+        if self.manifold is None:
+            return head
+        # Image codes enter UMAP and the neighbour map at unit length: the direction of an
+        # image's code, not its length, tells the classes apart. The dense network's codes
+        # (tables, 8x8 digits) keep their length, which carries much of their information.
+        return ManifoldHead(
+            head,
+            n_neighbors=self._umap_neighbours(min(n_samples, head.max_samples)),
+            min_dist=_UMAP_MIN_DIST,
+            extension_neighbors=1,
+            unit_codes=self._images(),
+            verbose=self.verbose > 1,
+        )
+
+    def _self_training_epochs(self) -> int:
+        if self.self_training == "auto":
+            return _SELF_TRAINING_EPOCHS if self._images() else 0
+        return int(self.self_training)
+
+    def _joint_phase(
+        self, X: torch.Tensor, codes: np.ndarray, labels: np.ndarray, rng: np.random.RandomState
+    ) -> JointPhase | None:
+        n_epochs = self._self_training_epochs()
+        if n_epochs <= 0:
+            return None
+        labels = self.head_.predict(codes)
+        space = unit_rows(codes) if self.manifold is not None and self._images() else codes
+        near = NearestNeighbors(n_neighbors=min(_NEAREST + 1, len(space))).fit(space)
+        index = near.kneighbors(space, return_distance=False)[:, 1:]
+        keep = (labels[index] == labels[:, None]).mean(axis=1) >= _AGREEMENT
+        directions = np.zeros((self.n_clusters, codes.shape[1]), dtype=np.float32)
+        for k in range(self.n_clusters):
+            rows = unit_rows(codes[keep & (labels == k)])
+            if len(rows):
+                directions[k] = rows.mean(axis=0)
+        weight = torch.nn.Parameter(torch.from_numpy(directions).to(self._device))
+        transform = None
+        if self._images():
+            shape, moves = self.input_shape_, make_generator(draw_seed(rng), self._device)
+
+            def transform(batch):
+                return (random_affine(batch[0], shape, _SHIFT, _ROTATION, moves), *batch[1:])
+
+        module = self.module_
+
+        def loss(batch, epoch):
+            xb, yb, wb = batch
+            z = module.encode(xb)
+            recon = self._reconstruction_loss(module.decode(z), xb, "mean").mean()
+            with full_precision(z):
+                logits = _LOGIT_SCALE * F.normalize(z) @ F.normalize(weight).T
+                ce = F.cross_entropy(logits, yb, reduction="none")
+                ce = (ce * wb).sum() / wb.sum().clamp_min(1.0)
+            return recon + _CE_WEIGHT * ce, {"ce": ce.detach(), "recon": recon.detach()}
+
+        data = (
+            X,
+            torch.as_tensor(labels, dtype=torch.int64, device=X.device),
+            torch.as_tensor(keep, dtype=torch.float32, device=X.device),
+        )
+        return JointPhase(
+            loss,
+            data,
+            params=[*module.autoencoder_parameters(), weight],
+            config={"phase": "refine", "n_epochs": n_epochs},
+            transform=transform,
+        )
