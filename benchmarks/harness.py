@@ -367,18 +367,10 @@ def monitored(
     )
 
 
-def _phase_seconds(est: Any, fit_seconds: float) -> dict[str, float]:
-    """Wall time per phase: the estimator's ``phase_seconds_`` when it keeps them, else the
-    training epochs of each ``history_`` phase and the rest of the fit (``"head"``: the
-    codes, the manifold and the head's restarts)."""
-    phases = dict(getattr(est, "phase_seconds_", {}) or {})
-    if not phases:
-        for record in getattr(est, "history_", []):
-            name = record.get("phase", "train")
-            phases[name] = phases.get(name, 0.0) + float(record["seconds"])
-        if phases:
-            phases["head"] = max(fit_seconds - sum(phases.values()), 0.0)
-    return {k: round(v, 3) for k, v in phases.items()}
+def _phase_seconds(est: Any) -> dict[str, float]:
+    """Wall time per phase of the fit: the estimator's ``phase_seconds_`` (``pretrain``,
+    ``head``, ``joint``); empty for a baseline."""
+    return {k: round(float(v), 3) for k, v in (getattr(est, "phase_seconds_", {}) or {}).items()}
 
 
 def _code_knn_accuracy(est: Any, X: np.ndarray, y: np.ndarray, seed: int) -> float | None:
@@ -565,7 +557,7 @@ def run_benchmark(
             round(X.shape[0] * len(epoch_seconds) / train_seconds, 1) if train_seconds else None
         ),
         "peak_rss_mb": None if peak_rss is None else round(peak_rss, 1),
-        "phase_seconds": _phase_seconds(est, fit_seconds),
+        "phase_seconds": _phase_seconds(est),
         "history": history,
     }
     if eval_dataset is not None:

@@ -56,7 +56,7 @@ DATASETS: dict[str, str] = {
 }
 #: The README's columns: the headline image sets (the tables are on the benchmark page).
 README_DATASETS = ("digits", "mnist-test", "usps", "coil20", "orl", "mnist")
-ESTIMATORS = ("AEGMM", "ConvAEKMeans", "DVAEClusterer")
+ESTIMATORS = ("AEGMM", "ConvAEKMeans", "DVAEClusterer", "IDEC")
 BASELINES = ("KMeans", "GaussianMixture")
 #: Parameters set per data set, seed or machine; every other one must be the default.
 FREE_PARAMS = frozenset({"n_clusters", "n_components", "input_shape", "random_state", "device"})

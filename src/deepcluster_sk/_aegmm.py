@@ -11,7 +11,7 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._autoencoder import AutoencoderClusterer
-from ._heads import GaussianMixtureHead, ManifoldHead
+from ._heads import GaussianMixtureHead
 
 __all__ = ["AEGMM"]
 
@@ -276,26 +276,24 @@ class AEGMM(AutoencoderClusterer):
             self.n_clusters, covariance_type=self.covariance_type, n_init=self.gmm_n_init
         )
 
-    @property
-    def _mixture_head(self) -> GaussianMixtureHead:
-        head = self.head_
-        return head.head_ if isinstance(head, ManifoldHead) else head
+    def _inner_head_from(self, state: dict) -> GaussianMixtureHead | None:
+        if "gmm_" not in state:
+            return None
+        head = self._inner_head()
+        head.mixture_ = state.pop("gmm_")
+        head.restart_scores_ = state.pop("gmm_restart_scores_", None)
+        head.n_features_out_ = int(head.mixture_.means_.shape[1])
+        return head
 
     @property
     def gmm_(self):
         """The fitted :class:`~sklearn.mixture.GaussianMixture` (the best restart)."""
-        return self._mixture_head.mixture_
+        return self._fitted_inner_head.mixture_
 
     @property
     def gmm_restart_scores_(self) -> np.ndarray:
         """Mean log-likelihood of the fitted codes (or embedding) under each restart."""
-        return self._mixture_head.restart_scores_
-
-    @property
-    def manifold_(self):
-        """The map of new codes into the UMAP embedding (None when ``manifold=None``)."""
-        head = self.head_
-        return head.extension_ if isinstance(head, ManifoldHead) else None
+        return self._fitted_inner_head.restart_scores_
 
     def _head_call(self, method: str, X: Any) -> Any:
         """Validate ``X``, encode it and call the head's ``method`` on the codes."""
@@ -362,9 +360,9 @@ class AEGMM(AutoencoderClusterer):
     def bic(self, X: Any) -> float:
         """Bayesian information criterion of the mixture on the codes of ``X`` (lower is better).
 
-        Computed in the space the mixture was fitted in (the UMAP embedding under the
-        default ``manifold="umap"``, whose dimension is ``n_clusters``): to compare
-        numbers of clusters, fit with ``manifold=None`` (see :meth:`score`).
+        Computed in the space the mixture was fitted in (the UMAP embedding of dimension
+        ``n_clusters`` under the default ``manifold="umap"``): to compare numbers of
+        clusters, fit with ``manifold=None`` (see :meth:`score`).
 
         Parameters
         ----------
@@ -374,17 +372,16 @@ class AEGMM(AutoencoderClusterer):
         Returns
         -------
         bic : float
-            Bayesian information criterion of the mixture on the codes of ``X``; lower is
-            better.
+            The criterion; lower is better.
         """
         return float(self._head_call("bic", X))
 
     def aic(self, X: Any) -> float:
         """Akaike information criterion of the mixture on the codes of ``X`` (lower is better).
 
-        Computed in the space the mixture was fitted in (the UMAP embedding under the
-        default ``manifold="umap"``, whose dimension is ``n_clusters``): to compare
-        numbers of clusters, fit with ``manifold=None`` (see :meth:`score`).
+        Computed in the space the mixture was fitted in (the UMAP embedding of dimension
+        ``n_clusters`` under the default ``manifold="umap"``): to compare numbers of
+        clusters, fit with ``manifold=None`` (see :meth:`score`).
 
         Parameters
         ----------
@@ -394,7 +391,6 @@ class AEGMM(AutoencoderClusterer):
         Returns
         -------
         aic : float
-            Akaike information criterion of the mixture on the codes of ``X``; lower is
-            better.
+            The criterion; lower is better.
         """
         return float(self._head_call("aic", X))

@@ -64,6 +64,40 @@ class AutoencoderClusterer(BaseDeepClusterer):
         """The head fitted on the codes (or on their UMAP embedding)."""
         raise NotImplementedError
 
+    @property
+    def _fitted_inner_head(self) -> ClusterHead:
+        head = self.head_
+        return head.head_ if isinstance(head, ManifoldHead) else head
+
+    @property
+    def manifold_(self):
+        """The map of new codes into the UMAP embedding (None when ``manifold=None``)."""
+        head = self.head_
+        return head.extension_ if isinstance(head, ManifoldHead) else None
+
+    def _inner_head_from(self, state: dict) -> ClusterHead | None:
+        """The fitted inner head from the separate attributes of release 0.1.0, or None."""
+        return None
+
+    def _upgrade_fitted_state(self) -> None:
+        """Release 0.1.0 kept the head's parts as attributes (``gmm_`` or ``pca_`` and
+        ``kmeans_``, and ``manifold_``): assemble them into ``head_``."""
+        state = self.__dict__
+        inner = None if "head_" in state else self._inner_head_from(state)
+        if inner is None:
+            return
+        manifold = state.pop("manifold_", None)
+        head = inner
+        if manifold is not None:
+            head = ManifoldHead(
+                inner,
+                extension_neighbors=manifold.n_neighbors,
+                unit_codes=bool(manifold.normalize),
+            )
+            head.extension_, head.head_ = manifold, inner
+            head.n_features_out_ = inner.n_features_out_
+        state["head_"] = head
+
     def _umap_neighbours(self, n_samples: int) -> int:
         """UMAP's ``n_neighbors`` for the manifold of ``n_samples`` codes."""
         return _UMAP_NEIGHBOURS

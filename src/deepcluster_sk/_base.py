@@ -477,6 +477,10 @@ class BaseDeepClusterer(
             )
             state.update(missing)
         super().__setstate__(state)
+        self._upgrade_fitted_state()
+
+    def _upgrade_fitted_state(self) -> None:
+        """Bring fitted attributes of an older release's layout to this one (default: none)."""
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._autoencoder import AutoencoderClusterer
-from ._heads import KMeansHead, ManifoldHead
+from ._heads import KMeansHead
 from ._utils import as_tensor
 
 __all__ = ["ConvAEKMeans"]
@@ -270,31 +270,29 @@ class ConvAEKMeans(AutoencoderClusterer):
         # merging 3 and 9; 50 join them. Large sets keep 30.
         return 50 if n_samples < 4096 else super()._umap_neighbours(n_samples)
 
-    @property
-    def _kmeans_head(self) -> KMeansHead:
-        head = self.head_
-        return head.head_ if isinstance(head, ManifoldHead) else head
+    def _inner_head_from(self, state: dict) -> KMeansHead | None:
+        if "kmeans_" not in state:
+            return None
+        head = self._inner_head()
+        head.pca_, head.kmeans_ = state.pop("pca_"), state.pop("kmeans_")
+        state.pop("cluster_centers_", None)
+        head.n_features_out_ = int(head.pca_.n_components_)
+        return head
 
     @property
     def pca_(self):
         """The :class:`~sklearn.decomposition.PCA` fitted on the training codes."""
-        return self._kmeans_head.pca_
+        return self._fitted_inner_head.pca_
 
     @property
     def kmeans_(self):
         """The :class:`~sklearn.cluster.KMeans` fitted in the PCA space."""
-        return self._kmeans_head.kmeans_
+        return self._fitted_inner_head.kmeans_
 
     @property
     def cluster_centers_(self) -> np.ndarray:
         """Centroids in the PCA space."""
         return self.kmeans_.cluster_centers_
-
-    @property
-    def manifold_(self):
-        """The map of new codes into the UMAP embedding (None when ``manifold=None``)."""
-        head = self.head_
-        return head.extension_ if isinstance(head, ManifoldHead) else None
 
     def score(self, X: Any, y: Any = None) -> float:
         """Opposite of the k-means inertia of ``X`` in the PCA space (higher is better).

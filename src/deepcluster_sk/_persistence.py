@@ -301,7 +301,8 @@ def load(
             raise ValueError(f"{path!r} has a malformed {_MANIFEST}.")
         estimator = cls(**_checked_params(cls, params, manifest))
         for key, value in attributes.items():
-            setattr(estimator, attribute_name(key), value)
+            estimator.__dict__[attribute_name(key)] = value
+        estimator._upgrade_fitted_state()
         if manifest.get("fitted_device") is not None:
             estimator._device = target_device
         if manifest.get("module") is not None:

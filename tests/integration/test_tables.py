@@ -52,20 +52,20 @@ def _a_run(registry, estimator="AEGMM"):
 def test_a_run_under_other_defaults_is_marked_stale_and_named(registry):
     run = _a_run(registry)
     fresh = tables.summarize([run])[(run["estimator"], run["dataset"])]
-    assert "_gmm_max_iter" not in fresh.stale
-    run["private_settings"]["_gmm_max_iter"] = 7  # the default changed after this run
+    assert not fresh.stale
+    run["private_settings"]["_auto_min_batches"] = 7  # the default changed after this run
     rows = tables.summarize([run])
     row = rows[(run["estimator"], run["dataset"])]
-    assert "_gmm_max_iter" in row.stale
+    assert "_auto_min_batches" in row.stale
     assert tables.STALE_MARK in tables.readme_table(rows)
     page = tables.benchmark_page(rows, [])
-    assert "_gmm_max_iter" in page and tables.STALE_MARK in page
+    assert "_auto_min_batches" in page and tables.STALE_MARK in page
     # A public parameter counts as well, and a setting the run did not know of.
     other = _a_run(registry)
     other["params"]["gmm_n_init"] = 1
-    del other["private_settings"]["_gmm_max_iter"]
+    del other["private_settings"]["_auto_min_batches"]
     row = tables.summarize([other])[(other["estimator"], other["dataset"])]
-    assert {"gmm_n_init", "_gmm_max_iter"} <= set(row.stale)
+    assert {"gmm_n_init", "_auto_min_batches"} <= set(row.stale)
 
 
 def test_a_run_with_chosen_parameters_does_not_belong_in_the_registry(registry):

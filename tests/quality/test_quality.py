@@ -1,7 +1,8 @@
 """Quality floors on real data with the defaults, and the paths users take beyond the fit.
 
 - Each estimator, with its defaults, clusters scikit-learn's digits at no less than its
-  registry mean (``benchmarks/results/``) minus ``MARGIN``, on two seeds, and the first 2,000
+  registry mean (``benchmarks/results/``) minus ``MARGIN``, on two seeds (IDEC on one), and
+  the first 2,000
   MNIST test images (where the shared data is present) on one; AEGMM also trains in float32
   end to end to the same floor on digits.
 - The default UMAP head on more than 4,096 rows (the approximate nearest-neighbour branch)
@@ -22,7 +23,7 @@ import torch
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 
-from deepcluster_sk import AEGMM, ConvAEKMeans, DVAEClusterer, load
+from deepcluster_sk import AEGMM, IDEC, ConvAEKMeans, DVAEClusterer, load
 from deepcluster_sk.metrics import cluster_accuracy
 from tests._helpers import ROOT
 
@@ -51,6 +52,7 @@ def registry_mean(estimator: str, dataset: str) -> float:
         (ConvAEKMeans, 1, "auto"),
         (DVAEClusterer, 0, "auto"),
         (DVAEClusterer, 1, "auto"),
+        (IDEC, 0, "auto"),
     ],
     ids=lambda v: getattr(v, "__name__", str(v)),
 )
@@ -76,7 +78,9 @@ def test_defaults_on_digits_stay_above_the_registry_floor(cls, seed, precision, 
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-@pytest.mark.parametrize("cls", [AEGMM, ConvAEKMeans, DVAEClusterer], ids=lambda c: c.__name__)
+@pytest.mark.parametrize(
+    "cls", [AEGMM, ConvAEKMeans, DVAEClusterer, IDEC], ids=lambda c: c.__name__
+)
 def test_defaults_on_a_gpu_reach_the_same_floor(cls, digits):
     """The whole default fit on CUDA (bfloat16 autocast there), not a stub of it."""
     X, y = digits
