@@ -471,7 +471,8 @@ def plot_acc_vs_time(rows: dict[tuple[str, str], Row], path: Path) -> None:
     datasets = [d for d in DATASETS if any(k[1] == d for k in rows)]
     methods = ESTIMATORS + BASELINES
     names = _names(methods)
-    markers = dict(zip(methods, "osD^v", strict=True))
+    # One marker per method; cycled if the package gains more methods than symbols here.
+    markers = {m: "osDP^vXh"[i % 8] for i, m in enumerate(methods)}
     ncols = min(3, max(len(datasets), 1))
     nrows = -(-len(datasets) // ncols) if datasets else 1
     fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.4 * nrows), squeeze=False)

@@ -93,6 +93,11 @@ class ConvAEKMeans(AutoencoderClusterer):
         search see each code scaled to unit length (its direction). None clusters the
         codes themselves (the paper's method, see :meth:`paper`; needed for
         :meth:`inverse_transform`).
+    self_training : int or "auto", default=0
+        Epochs of self-training after the first k-means, as in :class:`AEGMM` (see its
+        Notes): the network trains on its reconstruction plus a cross-entropy towards
+        k-means' own labels, and the head is fitted again. ``"auto"`` is 10 epochs on
+        images and 0 on other rows; the default 0 skips it.
     precision : {"auto", "float32", "bfloat16"}, default="auto"
         Precision of the network's matrix products and convolutions during training
         (``torch.autocast``). ``"auto"`` is bfloat16 on a CUDA GPU that supports it and on

@@ -57,7 +57,7 @@ class IDEC(BaseDeepClusterer):
     tol : float, default=1e-3
         Stop once fewer than this share of labels changed in an epoch (0: never).
     kmeans_n_init : int, default=20
-        k-means restarts of the starting centres (lowest inertia kept).
+        Restarts of the k-means that gives the starting centres (lowest inertia kept).
     precision : {"auto", "float32", "bfloat16"}, default="auto"
         Training precision of the network, as in :class:`AEGMM`.
     device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
@@ -221,7 +221,9 @@ class IDEC(BaseDeepClusterer):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Data.
         y : Ignored
+            Not used.
 
         Returns
         -------
@@ -233,7 +235,7 @@ class IDEC(BaseDeepClusterer):
         return -float(dist.min(axis=1).sum())
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Student's t soft assignment Q of each sample's code to the centres.
+        """Compute the Student's t soft assignment Q of each sample's code to the centres.
 
         Parameters
         ----------

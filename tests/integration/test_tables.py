@@ -195,3 +195,11 @@ def test_panel_reports_each_estimator_margin_over_the_better_baseline():
     assert gaps["AEGMM"]["wine"] == pytest.approx(-0.05)  # against k-means, the better one
     assert gaps["AEGMM"]["orl"] == pytest.approx(0.10)
     assert "-0.050 (wine)" in panel.panel_table(rows, ["wine", "orl"])
+
+
+def test_accuracy_time_chart_draws_every_method_of_the_registry(registry, tmp_path):
+    """The chart of the benchmark page (drawn at docs build time) takes every estimator and
+    baseline the registry holds."""
+    path = tmp_path / "acc_vs_time.png"
+    tables.plot_acc_vs_time(tables.summarize(registry), path)
+    assert path.stat().st_size > 0

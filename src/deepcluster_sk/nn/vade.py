@@ -194,7 +194,9 @@ class GMMPrior(nn.Module):
         Returns
         -------
         centers : ndarray of shape (C, J)
+            The clusters' means.
         var : ndarray of shape (C, J)
+            Their per-dimension variances.
         """
         n_clusters = self.mu_c.shape[0]
         counts = np.bincount(labels, minlength=n_clusters).astype(np.float64)
@@ -358,6 +360,7 @@ class GMMPriorVAE(Autoencoder):
             by their one-hot vectors (smoothed by ``smoothing``) instead of by the
             classifier.
         smoothing : float, default=1e-3
+            Mass spread evenly over the other components of each pseudo-label.
 
         Returns
         -------
