@@ -34,7 +34,7 @@ from sklearn.neighbors import KNeighborsClassifier
 from deepcluster_sk import all_estimators
 from deepcluster_sk._utils import resolve_device
 from deepcluster_sk.datasets import get_data_home, load_mnist, load_npz, load_usps
-from deepcluster_sk.metrics import cluster_accuracy
+from deepcluster_sk.metrics import _match_clusters, cluster_accuracy
 
 __all__ = [
     "BASELINES",
@@ -367,6 +367,27 @@ def monitored(
     )
 
 
+def label_changes(y: np.ndarray, start: np.ndarray, end: np.ndarray) -> dict[str, float]:
+    """What a joint phase changed: the share of rows whose cluster differs between the start
+    partition and the end (cluster ``k`` of both is the same component, as in the DVAE and
+    IDEC), and among those rows the accuracy of the start and of the end, each partition
+    mapped to classes by its own Hungarian matching on all rows."""
+    changed = np.asarray(start) != np.asarray(end)
+    out = {"changed_share": float(changed.mean())}
+    if changed.any():
+        out["changed_init_acc"] = float(_correct(y, start)[changed].mean())
+        out["changed_acc"] = float(_correct(y, end)[changed].mean())
+    return out
+
+
+def _correct(y: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Whether each row's cluster is matched (Hungarian) to its class."""
+    match = _match_clusters(y, labels)
+    pairs = zip(match.rows, match.cols, strict=True)
+    to_class = {match.clusters[c]: match.classes[r] for r, c in pairs}
+    return np.array([to_class.get(c) == t for c, t in zip(labels, y, strict=True)])
+
+
 def _phase_seconds(est: Any) -> dict[str, float]:
     """Wall time per phase of the fit: the estimator's ``phase_seconds_`` (``pretrain``,
     ``head``, ``joint``); empty for a baseline."""
@@ -512,9 +533,11 @@ def run_benchmark(
     metrics = clustering_metrics(y, labels)
     if hasattr(est, "init_labels_"):
         # Diagnostic (labels used only here): how good the partition of the pretrained codes
-        # was before joint training, so a weak pretraining shows before it is blamed on it.
+        # was before joint training, so a weak pretraining shows before it is blamed on it,
+        # and what the joint phase changed.
         init = clustering_metrics(y, est.init_labels_)
         metrics["init_acc"], metrics["init_nmi"] = init["acc"], init["nmi"]
+        metrics.update(label_changes(y, est.init_labels_, labels))
     knn = _code_knn_accuracy(est, X, y, seed)
     if knn is not None:
         metrics["code_knn_acc"] = knn

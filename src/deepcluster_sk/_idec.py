@@ -75,6 +75,8 @@ class IDEC(BaseDeepClusterer):
         The trained autoencoder.
     head_ : KMeansHead
         The k-means that gave the starting centres.
+    init_labels_ : ndarray of shape (n_samples,)
+        Its partition of the pretrained codes (cluster ``k`` starts at centre ``k``).
     cluster_centers_ : ndarray of shape (n_clusters, latent_dim)
         The trained centres.
     labels_ : ndarray of shape (n_samples,)
@@ -165,9 +167,9 @@ class IDEC(BaseDeepClusterer):
         return KMeansHead(self.n_clusters, n_init=self.kmeans_n_init)
 
     def _fit_head(self, Z: np.ndarray, rng: np.random.RandomState, warm: bool) -> np.ndarray:
-        labels = super()._fit_head(Z, rng, warm)
+        self.init_labels_ = super()._fit_head(Z, rng, warm)
         self.cluster_centers_ = self.head_.kmeans_.cluster_centers_.astype(np.float32)
-        return labels
+        return self.init_labels_
 
     def _joint_phase(
         self, X: torch.Tensor, codes: np.ndarray, labels: np.ndarray, rng: np.random.RandomState
@@ -181,7 +183,6 @@ class IDEC(BaseDeepClusterer):
         state = {}
 
         def refresh(epoch: int = 0, record: Any = None, codes: Any = None) -> None:
-            """Copy the centres out, recompute Q, the labels and the target P of all rows."""
             self.cluster_centers_ = centers.detach().cpu().numpy().copy()
             q = self._soft_assignment(self._latent(X) if codes is None else codes)
             state["labels"] = q.argmax(axis=1)
@@ -208,7 +209,6 @@ class IDEC(BaseDeepClusterer):
         )
 
     def _soft_assignment(self, Z: np.ndarray) -> np.ndarray:
-        """Student's t assignment Q of codes to the centres, in float64."""
         z, centers = np.asarray(Z, np.float64), np.asarray(self.cluster_centers_, np.float64)
         return student_t_assignment(torch.from_numpy(z), torch.from_numpy(centers)).numpy()
 

@@ -58,6 +58,8 @@ def test_run_benchmark_writes_the_record(tmp_path):
     assert saved["n_samples"] == 400
     assert saved["tag"] == "t"
     assert 0.0 <= saved["metrics"]["acc"] <= 1.0
+    # The start of the joint phase and what it changed (labels used only in the record).
+    assert {"init_acc", "changed_share"} <= set(saved["metrics"])
     assert saved["param_overrides"] == TINY_DVAE
     for key in (
         "commit",
@@ -281,3 +283,17 @@ def test_run_script_sends_experiments_outside_the_registry(tmp_path, monkeypatch
     assert Path(written["out"]).name == "scratch"
     run.main(["AEGMM", "digits", "--n-samples", "100"])
     assert Path(written["out"]).name == "scratch"
+
+
+def test_label_changes_of_a_joint_phase():
+    """Share of rows whose cluster changed, and the accuracy of start and end among them."""
+    label_changes = harness.label_changes
+
+    y = np.array([0, 0, 0, 1, 1, 1])
+    start = np.array([0, 0, 1, 1, 1, 1])  # row 2 misplaced
+    end = np.array([0, 0, 0, 1, 1, 0])  # row 2 fixed, row 5 broken
+    out = label_changes(y, start, end)
+    assert out["changed_share"] == pytest.approx(2 / 6)
+    assert out["changed_init_acc"] == pytest.approx(0.5)  # row 5 was right, row 2 wrong
+    assert out["changed_acc"] == pytest.approx(0.5)  # row 2 right now, row 5 wrong
+    assert label_changes(y, start, start) == {"changed_share": 0.0}
