@@ -195,7 +195,7 @@ class AEGMM(AutoencoderClusterer):
         decoder: str | torch.nn.Module = "auto",
         hidden_dims: Sequence[int] | str = "auto",
         channels: Sequence[int] = (32, 64, 128),
-        latent_dim: int = 10,
+        latent_dim: int | str = "auto",
         input_shape: Sequence[int] | str | None = None,
         likelihood: str = "gaussian",
         n_epochs: int = 50,

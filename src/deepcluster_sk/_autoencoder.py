@@ -20,7 +20,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseDeepClusterer
 from ._heads import ClusterHead, ManifoldHead
-from ._manifold import unit_rows
+from ._manifold import umap_neighbours, unit_rows
 from ._networks import build_autoencoder
 from ._training import JointPhase, full_precision
 from ._utils import draw_seed, make_generator, random_affine
@@ -40,7 +40,8 @@ _LOGIT_SCALE = 10.0
 #: Random moves of image rows: shifts up to this fraction of the height and width,
 #: rotations up to this many degrees.
 _SHIFT, _ROTATION = 0.1, 10.0
-#: UMAP of ``manifold="umap"``: N2D's ``min_dist`` 0, and 30 neighbours (N2D: 20).
+#: UMAP of ``manifold="umap"``: N2D's ``min_dist`` 0, and at most 30 neighbours (N2D: 20;
+#: fewer for many small clusters, see ``umap_neighbours``).
 _UMAP_NEIGHBOURS, _UMAP_MIN_DIST = 30, 0.0
 
 
@@ -100,7 +101,7 @@ class AutoencoderClusterer(BaseDeepClusterer):
 
     def _umap_neighbours(self, n_samples: int) -> int:
         """UMAP's ``n_neighbors`` for the manifold of ``n_samples`` codes."""
-        return _UMAP_NEIGHBOURS
+        return umap_neighbours(n_samples, self.n_clusters, _UMAP_NEIGHBOURS)
 
     def _build_head(self, n_samples: int) -> ClusterHead:
         head = self._inner_head()

@@ -44,6 +44,7 @@ from ._utils import (
     make_generator,
     resolve_batch_size,
     resolve_device,
+    resolve_latent_dim,
     resolve_likelihood,
     resolve_precision,
     seeded_torch,
@@ -89,7 +90,7 @@ class BaseDeepClusterer(
         "decoder": [StrOptions(set(NETWORK_NAMES)), torch.nn.Module],
         "hidden_dims": ["array-like", StrOptions({"auto"})],
         "channels": ["array-like"],
-        "latent_dim": [Interval(Integral, 1, None, closed="left")],
+        "latent_dim": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "input_shape": ["array-like", StrOptions({"1d"}), None],
         "likelihood": [StrOptions({"auto", "bernoulli", "gaussian"})],
         "n_epochs": [Interval(Integral, 0, None, closed="left")],
@@ -178,7 +179,7 @@ class BaseDeepClusterer(
             "input_shape": self.input_shape,
             "hidden_dims": self.hidden_dims,
             "channels": self.channels,
-            "latent_dim": self.latent_dim,
+            "latent_dim": resolve_latent_dim(self.latent_dim, self.n_clusters),
         }
 
     def _images(self) -> bool:

@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._autoencoder import AutoencoderClusterer
 from ._heads import KMeansHead
+from ._manifold import umap_neighbours
 from ._utils import as_tensor
 
 __all__ = ["ConvAEKMeans"]
@@ -176,7 +177,7 @@ class ConvAEKMeans(AutoencoderClusterer):
         **AutoencoderClusterer._parameter_constraints,
         # BatchNorm needs two values per channel when the last feature map is 1x1.
         "batch_size": [Interval(Integral, 2, None, closed="left"), StrOptions({"auto"})],
-        "latent_dim": [Interval(Integral, 1, None, closed="left"), None],
+        "latent_dim": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"}), None],
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "kmeans_n_init": [Interval(Integral, 1, None, closed="left")],
     }
@@ -192,7 +193,7 @@ class ConvAEKMeans(AutoencoderClusterer):
         decoder: str | torch.nn.Module = "auto",
         hidden_dims: Sequence[int] | str = "auto",
         channels: Sequence[int] = (32, 64, 128),
-        latent_dim: int | None = 10,
+        latent_dim: int | str | None = "auto",
         input_shape: Sequence[int] | str | None = None,
         likelihood: str = "gaussian",
         n_components: int = 50,
@@ -272,8 +273,10 @@ class ConvAEKMeans(AutoencoderClusterer):
     def _umap_neighbours(self, n_samples: int) -> int:
         # On small sets (digits: 180 images a class) 30 neighbours leave sub-styles of a
         # digit (the two kinds of 1) as separate islands, which k-means splits while
-        # merging 3 and 9; 50 join them. Large sets keep 30.
-        return 50 if n_samples < 4096 else super()._umap_neighbours(n_samples)
+        # merging 3 and 9; 50 join them. Large sets keep at most 30.
+        if n_samples < 4096:
+            return umap_neighbours(n_samples, self.n_clusters, 50)
+        return super()._umap_neighbours(n_samples)
 
     def _inner_head_from(self, state: dict) -> KMeansHead | None:
         if "kmeans_" not in state:

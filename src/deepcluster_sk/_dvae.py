@@ -28,6 +28,7 @@ from ._heads import (
     SpectralHead,
     check_partition,
 )
+from ._manifold import umap_neighbours
 from ._networks import build_vae
 from ._utils import draw_seed, make_generator, resolve_batch_size
 from .nn import (
@@ -267,7 +268,7 @@ class DVAEClusterer(DVAEJointPhase, BaseDeepClusterer):
         decoder: str | torch.nn.Module = "auto",
         hidden_dims: Sequence[int] | str = "auto",
         channels: Sequence[int] = (32, 64, 128),
-        latent_dim: int = 10,
+        latent_dim: int | str = "auto",
         input_shape: Sequence[int] | str | None = None,
         likelihood: str = "auto",
         pretrain_epochs: int = 100,
@@ -374,7 +375,8 @@ class DVAEClusterer(DVAEJointPhase, BaseDeepClusterer):
         k = self.n_clusters
         if self.init == "umap":
             full = GaussianMixtureHead(k, covariance_type="full", n_init=10)
-            return ManifoldHead(full, n_neighbors=30, extension_neighbors=10)
+            neighbours = umap_neighbours(min(n_samples, full.max_samples), k, 30)
+            return ManifoldHead(full, n_neighbors=neighbours, extension_neighbors=10)
         if self.init == "gmm":
             return GaussianMixtureHead(k, covariance_type="diag", n_init=10)
         if self.init == "kmeans":

@@ -12,7 +12,13 @@ from sklearn.neighbors import NearestNeighbors
 
 from ._utils import draw_seed, import_optional
 
-__all__ = ["NeighbourExtension", "cache_umap_kernels", "fit_umap_embedding", "unit_rows"]
+__all__ = [
+    "NeighbourExtension",
+    "cache_umap_kernels",
+    "fit_umap_embedding",
+    "umap_neighbours",
+    "unit_rows",
+]
 
 #: UMAP's own threshold: below it, exact nearest neighbours; above, NN-descent.
 _UMAP_EXACT_KNN_MAX = 4096
@@ -24,6 +30,9 @@ _UMAP_KERNELS = (
     ("umap.umap_", "compute_membership_strengths"),
     ("umap.layouts", "_nb_optimize_layout_euclidean_single_epoch"),
 )
+#: The neighbourhood rule of :func:`umap_neighbours`: ``_NEIGHBOURS_PER_ROW * n / k**2``
+#: neighbours, at least ``_MIN_NEIGHBOURS``.
+_NEIGHBOURS_PER_ROW, _MIN_NEIGHBOURS = 3, 5
 #: Set to "0" to leave UMAP's kernels uncached (for example on a read-only file system).
 CACHE_ENV = "DEEPCLUSTER_SK_CACHE_UMAP"
 _cached_kernels: list[str] | None = None
@@ -59,6 +68,32 @@ def cache_umap_kernels() -> list[str]:
             enabled.append(f"{module_name}.{name}")
     _cached_kernels = enabled
     return enabled
+
+
+def umap_neighbours(n_samples: int, n_clusters: int, upper: int) -> int:
+    """UMAP's ``n_neighbors`` for ``n_samples`` codes expected to form ``n_clusters`` clusters.
+
+    ``3 * n_samples / n_clusters**2``, between 5 and ``upper``: the expected cluster size
+    (``n / k``) shared among the clusters it may be confused with (``k``). With many small
+    clusters (40 faces of 10 photos, 20 objects of 72 poses) a neighbourhood of ``upper``
+    rows reaches into other clusters and joins them in the embedding; with a few large
+    ones (10 digits of hundreds of images) the rule gives ``upper``.
+
+    Parameters
+    ----------
+    n_samples : int
+        Rows the embedding is fitted on.
+    n_clusters : int
+        Clusters the head looks for.
+    upper : int
+        The neighbourhood of large clusters.
+
+    Returns
+    -------
+    int
+    """
+    share = _NEIGHBOURS_PER_ROW * n_samples / max(n_clusters, 1) ** 2
+    return int(min(upper, max(_MIN_NEIGHBOURS, round(share))))
 
 
 def unit_rows(Z: np.ndarray) -> np.ndarray:

@@ -27,6 +27,7 @@ __all__ = [
     "resolve_batch_size",
     "resolve_device",
     "resolve_image_shape",
+    "resolve_latent_dim",
     "resolve_precision",
     "rows_as_float",
     "seeded_torch",
@@ -393,6 +394,20 @@ def _looks_like_8bit(X: np.ndarray, block: int = 4096) -> bool:
     if not (X.min() >= 0.0 and 1.0 < X.max() <= 255.0):
         return False
     return all(np.array_equal(c, np.floor(c)) for c in np.array_split(X, -(-len(X) // block)))
+
+
+#: ``latent_dim="auto"``: codes of this many dimensions, or ``n_clusters`` when larger.
+_MIN_LATENT_DIM = 10
+
+
+def resolve_latent_dim(latent_dim: int | str | None, n_clusters: int) -> int | None:
+    """The code size: ``latent_dim``, or for ``"auto"`` ``max(10, n_clusters)``.
+
+    Ten dimensions hold ten digit classes; 40 faces need room for 40 directions.
+    """
+    if latent_dim == "auto":
+        return max(_MIN_LATENT_DIM, int(n_clusters))
+    return latent_dim
 
 
 def resolve_likelihood(likelihood: str, X: np.ndarray, name: str) -> str:
