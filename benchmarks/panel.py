@@ -16,7 +16,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 from pathlib import Path
 
@@ -24,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).parent))  # benchmarks/ is not a package
 import tables
 from harness import run_benchmark
 
-PANEL = ("digits", "mnist-test", "usps", "coil20", "orl", "wine", "breast_cancer")
+PANEL = tables.PANEL
 METHODS = tables.ESTIMATORS + tables.BASELINES
 
 
@@ -62,53 +61,23 @@ def collect(datasets, methods, seeds, reuse: bool, data_path: str | None) -> lis
     return records
 
 
-def margins(rows: dict, datasets) -> dict[str, dict[str, float]]:
-    """Each estimator's mean ACC minus the better baseline's, per data set."""
-    out: dict[str, dict[str, float]] = {}
-    for est in tables.ESTIMATORS:
-        for data in datasets:
-            baselines = [
-                rows[(b, data)].mean_sd("acc")[0] for b in tables.BASELINES if (b, data) in rows
-            ]
-            if (est, data) in rows and baselines:
-                out.setdefault(est, {})[data] = rows[(est, data)].mean_sd("acc")[0] - max(baselines)
-    return out
-
-
-def panel_table(rows: dict, datasets) -> str:
-    lines = [
-        "| data set | method | ACC mean ± sd | worst | fit time | margin |",
-        "| --- " * 6 + "|",
-    ]
-    gaps = margins(rows, datasets)
-    for data in datasets:
-        for method in METHODS:
-            row = rows.get((method, data))
-            if row is None:
-                continue
-            mean, sd = row.mean_sd("acc")
-            margin = gaps.get(method, {}).get(data)
-            lines.append(
-                f"| {data} | {method} | {mean:.3f} ± {sd:.3f} | {min(row.values('acc')):.3f} | "
-                f"{statistics.median(row.values('fit_seconds')):.1f} s | "
-                f"{'' if margin is None else f'{margin:+.3f}'} |"
-            )
-    for est, by_data in gaps.items():
-        worst = min(by_data, key=by_data.get)
-        lines.append(f"| **worst margin** | {est} | | | | {by_data[worst]:+.3f} ({worst}) |")
-    return "\n".join(lines)
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=list(PANEL), choices=PANEL)
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
     parser.add_argument("--reuse", action="store_true", help="read current registry runs")
+    parser.add_argument(
+        "--report", action="store_true", help="only print the registry's runs; run nothing"
+    )
     parser.add_argument("--data", default=None, help="folder of the data files")
     args = parser.parse_args(argv)
-    records = collect(args.datasets, args.methods, args.seeds, args.reuse, args.data)
-    print(panel_table(tables.summarize(records), args.datasets))
+    if args.report:
+        known = _registry_runs()
+        records = [r for (m, d, _), r in known.items() if m in args.methods and d in args.datasets]
+    else:
+        records = collect(args.datasets, args.methods, args.seeds, args.reuse, args.data)
+    print(tables.panel_table(tables.summarize(records), args.datasets, markdown=True))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ Writes:
 - ``docs/_tables/benchmarks.rst``: the benchmark page's tables, one per data set (ACC mean ±
   sd, worst seed, NMI, fit time, peak memory, hardware), and the published anchors;
 - ``docs/_tables/<Estimator>.rst``: the table of each estimator's user-guide page;
-- ``docs/_tables/throughput_precision.rst``: the speed guide's training rates by precision.
+- ``docs/_tables/throughput_precision.rst``: the speed guide's training rates by precision;
+- ``docs/_tables/panel.rst``: the development panel (margins over the better baseline).
 
 The ACC-against-time chart of the benchmark page is drawn by :func:`plot_acc_vs_time` when
 the documentation is built (``docs/_ext/benchmark_page.py``).
@@ -384,6 +385,59 @@ def estimator_table(rows: dict[tuple[str, str], Row], estimator: str) -> str:
     return text
 
 
+#: The development panel (``benchmarks/panel.py``): the data sets every default is chosen on.
+PANEL = ("digits", "mnist-test", "usps", "coil20", "orl", "wine", "breast_cancer")
+
+
+def margins(rows: dict[tuple[str, str], Row], datasets=PANEL) -> dict[str, dict[str, float]]:
+    """Each estimator's mean ACC minus the better baseline's (max of KMeans, GMM), per data set."""
+    out: dict[str, dict[str, float]] = {}
+    for est in ESTIMATORS:
+        for data in datasets:
+            baselines = [rows[(b, data)].mean_sd("acc")[0] for b in BASELINES if (b, data) in rows]
+            if (est, data) in rows and baselines:
+                out.setdefault(est, {})[data] = rows[(est, data)].mean_sd("acc")[0] - max(baselines)
+    return out
+
+
+def panel_table(rows: dict[tuple[str, str], Row], datasets=PANEL, markdown: bool = False) -> str:
+    """The panel: per data set and method ACC mean ± sd, worst seed, NMI, fit time and the
+    margin over the better baseline; then each estimator's worst margin. reStructuredText
+    for the docs, or a Markdown table for a terminal or a note."""
+    gaps = margins(rows, datasets)
+    body = []
+    for data in datasets:
+        for method in ESTIMATORS + BASELINES:
+            row = rows.get((method, data))
+            if row is None:
+                continue
+            margin = gaps.get(method, {}).get(data)
+            body.append(
+                [
+                    DATASETS[data],
+                    method,
+                    _acc_cell(row),
+                    f"{min(row.values('acc')):.3f}",
+                    f"{row.mean_sd('nmi')[0]:.3f}",
+                    _seconds(statistics.median(row.values("fit_seconds"))),
+                    "" if margin is None else f"{margin:+.3f}",
+                ]
+            )
+    for est, by_data in gaps.items():
+        worst = min(by_data, key=by_data.get)
+        body.append(["worst margin", est, "", "", "", "", f"{by_data[worst]:+.3f} ({worst})"])
+    header = ["data set", "method", "ACC mean ± sd", "worst ACC", "NMI", "fit time", "margin"]
+    if markdown:
+        lines = [header, ["---"] * len(header), *body]
+        return "\n".join("| " + " | ".join(cells) + " |" for cells in lines)
+    return _list_table(header, body) + (
+        "\nDefault parameters (tables through ``make_pipeline(StandardScaler(), est)``), one "
+        "run per seed; the margin is the mean ACC minus that of the better of "
+        ":class:`~sklearn.cluster.KMeans` and :class:`~sklearn.mixture.GaussianMixture` on "
+        "the same input.\n"
+    )
+
+
 NETWORKS = {"dense": "dense d-500-500-2000-10", "conv": "conv (32, 64, 128)"}
 
 
@@ -510,6 +564,7 @@ def rendered(results_dir: Path = RESULTS, readme_text: str | None = None) -> dic
     outputs[DOCS_TABLES / "throughput_precision.rst"] = precision_speed_section(throughput)
     for est in ESTIMATORS:
         outputs[DOCS_TABLES / f"{est}.rst"] = estimator_table(rows, est)
+    outputs[DOCS_TABLES / "panel.rst"] = panel_table(rows)
     text = README.read_text(encoding="utf-8") if readme_text is None else readme_text
     outputs[README] = replace_block(text, readme_table(rows))
     return outputs

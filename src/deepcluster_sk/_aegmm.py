@@ -49,8 +49,8 @@ class AEGMM(AutoencoderClusterer):
         breast cancer better than the papers' trunk, in a fraction of the time.
     channels : tuple of int, default=(32, 64, 128)
         Block channels of the convolutional encoder (the decoder mirrors them).
-    latent_dim : int, default=10
-        Size of the code.
+    latent_dim : int or "auto", default="auto"
+        Size of the code. ``"auto"`` is ``max(10, n_clusters)``.
     input_shape : tuple of int, "1d" or None, default=None
         ``(channels, height, width)`` (or ``(height, width)``) of each row; ``"1d"``
         treats rows as one-channel 1-D signals. None means flat rows; a convolutional
@@ -78,19 +78,22 @@ class AEGMM(AutoencoderClusterer):
         on low-dimensional codes.
     manifold : {"umap", None}, default="umap"
         The inductive manifold step between the codes and the head (N2D-style). ``"umap"``
-        embeds the training codes with UMAP in ``n_clusters`` dimensions (30 neighbours,
-        ``min_dist=0``, seeded) and fits the mixture there; ``labels_``, ``predict``,
-        ``predict_proba``, ``transform`` and ``score`` place a row at the embedding of its
-        nearest training code (a training row at its own), a deterministic map that treats
-        unseen rows like training rows. When the network sees the rows as images (the
-        convolutional encoder, or a module of yours given a ``(channels, height, width)``
-        ``input_shape``), UMAP and the nearest-code search see each code scaled to unit
-        length (its direction); the codes of the dense network are used as they are. None fits
-        the mixture on the codes themselves (the paper's method, see :meth:`paper`).
+        embeds the training codes with UMAP in ``n_clusters`` dimensions (``3 n / k**2``
+        neighbours between 5 and 30, ``min_dist=0``, seeded) and fits the mixture there;
+        ``labels_``, ``predict``, ``predict_proba``, ``transform`` and ``score`` place a row
+        at the embedding of its nearest training code (a training row at its own), a
+        deterministic map that treats unseen rows like training rows. When the network sees
+        the rows as images (the convolutional encoder, or a module of yours given a
+        ``(channels, height, width)`` ``input_shape``), UMAP and the nearest-code search see
+        each code scaled to unit length (its direction); the codes of the dense network are
+        used as they are. None fits the mixture on the codes themselves (the paper's
+        method, see :meth:`paper`).
     self_training : int or "auto", default="auto"
         Epochs of self-training after the first mixture (see Notes); 0 turns it off.
         ``"auto"`` is 10 epochs when the network reads the rows as images (``input_shape_``
-        of rank 3) and 0 otherwise: without the random moves of images it gains little.
+        of rank 3) and the expected cluster holds at least 20 rows (``n >= 20 *
+        n_clusters``), 0 otherwise: without the random moves of images it gains little, and
+        clusters smaller than twice its 10-code agreement test give it no targets.
     precision : {"auto", "float32", "bfloat16"}, default="auto"
         Precision of the network's matrix products and convolutions during training
         (``torch.autocast``). ``"auto"`` is bfloat16 on a CUDA GPU that supports it and on

@@ -34,6 +34,10 @@ _CE_WEIGHT = 0.1
 #: A row is a target when at least this share of its 10 nearest codes share its label.
 _AGREEMENT = 0.9
 _NEAREST = 10
+#: ``"auto"`` self-trains only when the expected cluster (``n / n_clusters`` rows) holds at
+#: least this many rows: smaller clusters cannot pass the agreement test of their
+#: ``_NEAREST`` nearest codes, and self-training then only moves the codes.
+_SELF_TRAINING_MIN_CLUSTER = 2 * _NEAREST
 #: Scale of the cosine classifier's logits (its weights start at the clusters' mean
 #: directions).
 _LOGIT_SCALE = 10.0
@@ -119,15 +123,16 @@ class AutoencoderClusterer(BaseDeepClusterer):
             verbose=self.verbose > 1,
         )
 
-    def _self_training_epochs(self) -> int:
+    def _self_training_epochs(self, n_samples: int) -> int:
         if self.self_training == "auto":
-            return _SELF_TRAINING_EPOCHS if self._images() else 0
+            large = n_samples >= _SELF_TRAINING_MIN_CLUSTER * self.n_clusters
+            return _SELF_TRAINING_EPOCHS if self._images() and large else 0
         return int(self.self_training)
 
     def _joint_phase(
         self, X: torch.Tensor, codes: np.ndarray, labels: np.ndarray, rng: np.random.RandomState
     ) -> JointPhase | None:
-        n_epochs = self._self_training_epochs()
+        n_epochs = self._self_training_epochs(X.shape[0])
         if n_epochs <= 0:
             return None
         labels = self.head_.predict(codes)

@@ -55,10 +55,11 @@ class ConvAEKMeans(AutoencoderClusterer):
         breast cancer better than the papers' trunk, in a fraction of the time.
     channels : tuple of int, default=(32, 64, 128)
         Output channels of the convolutional blocks.
-    latent_dim : int or None, default=10
-        With an int, a fully connected bottleneck of that size follows the encoder. None
-        uses the encoder's features (the flattened last feature map) as the code (the
-        paper's recipe, see :meth:`paper`); on MNIST the 10-d bottleneck clusters better.
+    latent_dim : int, "auto" or None, default="auto"
+        With an int, a fully connected bottleneck of that size follows the encoder;
+        ``"auto"`` is ``max(10, n_clusters)``. None uses the encoder's features (the
+        flattened last feature map) as the code (the paper's recipe, see :meth:`paper`);
+        on MNIST the 10-d bottleneck clusters better.
     input_shape : tuple of int, "1d" or None, default=None
         ``(channels, height, width)`` (or ``(height, width)``) of each row; ``"1d"`` treats
         rows as one-channel 1-D signals. With None a convolutional encoder (the default)
@@ -84,8 +85,9 @@ class ConvAEKMeans(AutoencoderClusterer):
         Number of k-means restarts; the lowest inertia is kept.
     manifold : {"umap", None}, default="umap"
         The inductive manifold step between the codes and the head (N2D-style). ``"umap"``
-        embeds the training codes with UMAP in ``n_clusters`` dimensions (30 neighbours, 50
-        on sets of fewer than 4,096 rows, ``min_dist=0``, seeded) and fits the PCA and
+        embeds the training codes with UMAP in ``n_clusters`` dimensions (``3 n / k**2``
+        neighbours, at least 5 and at most 30, or at most 50 on sets of fewer than 4,096
+        rows; ``min_dist=0``, seeded) and fits the PCA and
         k-means there; ``labels_``, ``predict``, ``transform`` and ``score`` place a row
         at the embedding of its nearest training code (a training row at its own), a
         deterministic map that treats unseen rows like training rows. When the network
@@ -98,7 +100,8 @@ class ConvAEKMeans(AutoencoderClusterer):
         Epochs of self-training after the first k-means, as in :class:`AEGMM` (see its
         Notes): the network trains on its reconstruction plus a cross-entropy towards
         k-means' own labels, and the head is fitted again. ``"auto"`` is 10 epochs on
-        images and 0 on other rows; the default 0 skips it.
+        images when ``n >= 20 * n_clusters``, as in :class:`AEGMM`, and 0 otherwise; the
+        default 0 skips it.
     precision : {"auto", "float32", "bfloat16"}, default="auto"
         Precision of the network's matrix products and convolutions during training
         (``torch.autocast``). ``"auto"`` is bfloat16 on a CUDA GPU that supports it and on

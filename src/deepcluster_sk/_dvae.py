@@ -71,8 +71,8 @@ class DVAEClusterer(DVAEJointPhase, BaseDeepClusterer):
         for rows of 64 or more features, one hidden layer of 64 units for narrower rows).
     channels : tuple of int, default=(32, 64, 128)
         Block channels of the convolutional encoder.
-    latent_dim : int, default=10
-        Latent size J.
+    latent_dim : int or "auto", default="auto"
+        Latent size J. ``"auto"`` is ``max(10, n_clusters)``.
     input_shape : tuple of int, "1d" or None, default=None
         ``(channels, height, width)`` (or ``(height, width)``) of each row, as in
         :class:`AEGMM`.
@@ -88,10 +88,10 @@ class DVAEClusterer(DVAEJointPhase, BaseDeepClusterer):
         The head (:mod:`deepcluster_sk._heads`) whose partition of the pretrained codes
         initialises the prior and the classifier; joint training keeps it (the anchor),
         so it decides most of the result. ``"umap"``: a full-covariance Gaussian mixture
-        (10 restarts, the most likely kept) in a UMAP embedding of the codes (30
-        neighbours, ``min_dist=0``); the embedding serves only this partition, prediction
-        stays the classifier on the codes. ``"spectral"``: spectral clustering of the
-        codes' 10-nearest-neighbour graph. ``"gmm"``: a diagonal Gaussian mixture
+        (10 restarts, the most likely kept) in a UMAP embedding of the codes (``3 n / k**2``
+        neighbours between 5 and 30, ``min_dist=0``); the embedding serves only this
+        partition, prediction stays the classifier on the codes. ``"spectral"``: spectral
+        clustering of the codes' 10-nearest-neighbour graph. ``"gmm"``: a diagonal Gaussian mixture
         (VaDE's; 10 restarts). ``"kmeans"``: the paper's k-means (20 restarts).
     n_epochs : int, default=300
         Epochs of joint training.

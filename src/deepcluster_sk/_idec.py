@@ -38,8 +38,8 @@ class IDEC(BaseDeepClusterer):
         Widths of the dense encoder, as in :class:`AEGMM`.
     channels : tuple of int, default=(32, 64, 128)
         Block channels of the convolutional encoder.
-    latent_dim : int, default=10
-        Size of the code.
+    latent_dim : int or "auto", default="auto"
+        Size of the code. ``"auto"`` is ``max(10, n_clusters)``.
     input_shape : tuple of int, "1d" or None, default=None
         Shape of each row, as in :class:`AEGMM`.
     likelihood : {"gaussian", "bernoulli", "auto"}, default="gaussian"

@@ -456,3 +456,17 @@ def test_aegmm_self_training_learns_the_heads_labels_on_images(bars, blobs, monk
     assert not _refine_records(AEGMM(3, self_training=0, **kw).fit(X))
     assert len(_refine_records(ConvAEKMeans(3, self_training="auto", **kw).fit(X))) == 10
     assert not _refine_records(ConvAEKMeans(3, **kw).fit(X))  # its default is 0
+
+
+@pytest.mark.parametrize("cls", [AEGMM, ConvAEKMeans, DVAEClusterer])
+def test_many_small_clusters_get_wide_codes_and_a_small_neighbourhood(cls):
+    # 12 clusters of 20 rows: latent_dim="auto" is 12, the UMAP neighbourhood 3 * 240 / 144.
+    X, _ = make_blobs(240, n_features=16, centers=12, random_state=0)
+    epochs = {"pretrain_epochs": 1, "n_epochs": 1} if cls is DVAEClusterer else {"n_epochs": 1}
+    est = cls(12, random_state=0, **epochs).fit(X.astype(np.float32))
+    with torch.no_grad():
+        codes = est.module_.encode(torch.as_tensor(X[:5], dtype=torch.float32))
+    assert codes.shape[-1] == 12
+    assert est.head_.n_neighbors == 5
+    # Ten clusters keep a 10-d code and (on 1,800 rows) the usual neighbourhood.
+    assert cls(3, random_state=0)._network_params()["latent_dim"] == 10

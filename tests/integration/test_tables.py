@@ -37,7 +37,9 @@ def test_committed_tables_are_what_the_registry_renders():
 
 def test_every_registry_file_is_a_run_of_the_defaults_with_its_commit(registry):
     assert tables.registry_problems(registry) == []
-    assert 0 < len(list(tables.RESULTS.glob("*.json"))) < 100  # a curated registry
+    # A curated registry: the panel (4 estimators x 7 data sets x 5 seeds), its baselines and
+    # the MNIST-70k rows; no probes or ablations.
+    assert 0 < len(list(tables.RESULTS.glob("*.json"))) < 200
 
 
 def test_registry_holds_one_file_per_estimator_data_set_and_seed(registry):

@@ -88,3 +88,24 @@ def test_unit_rows_scales_rows_and_keeps_zero_rows():
     assert ext.transform(new)[:, 0].tolist() == [0.0, 2.0]
     raw = NeighbourExtension(1).fit(Z, np.arange(3.0)[:, None])
     assert raw.transform(new)[:, 0].tolist() == [1.0, 2.0]
+
+
+def test_umap_neighbourhood_shrinks_with_many_small_clusters():
+    from deepcluster_sk._manifold import umap_neighbours
+
+    # Ten large clusters keep the cap (30, or ConvAEKMeans' 50 on small sets).
+    for n in (1797, 9298, 10_000, 70_000):
+        assert umap_neighbours(n, 10, 30) == 30
+    assert umap_neighbours(1797, 10, 50) == 50
+    # Tables with a few classes keep the cap too.
+    assert umap_neighbours(178, 3, 30) == 30
+    assert umap_neighbours(569, 2, 30) == 30
+    # 20 objects of 72 images: 3 * 1440 / 400; 40 people of 10 photos: the floor of 5.
+    assert umap_neighbours(1440, 20, 30) == 11
+    assert umap_neighbours(400, 40, 30) == 5
+    # Monotone: more rows never shrink it, more clusters never widen it.
+    sizes = [umap_neighbours(n, 25, 30) for n in range(100, 20_000, 500)]
+    assert sizes == sorted(sizes)
+    widths = [umap_neighbours(5000, k, 30) for k in range(2, 200)]
+    assert widths == sorted(widths, reverse=True)
+    assert min(widths) == 5

@@ -24,6 +24,16 @@ def test_auto_batch_size_gives_small_data_enough_steps():
     assert resolve_batch_size("auto", 178, min_batches=25) == 32
 
 
+def test_latent_dim_auto_gives_each_cluster_a_direction():
+    from deepcluster_sk._utils import resolve_latent_dim
+
+    assert resolve_latent_dim("auto", 2) == 10
+    assert resolve_latent_dim("auto", 10) == 10
+    assert resolve_latent_dim("auto", 40) == 40
+    assert resolve_latent_dim(3, 40) == 3
+    assert resolve_latent_dim(None, 40) is None
+
+
 def test_a_read_only_memmap_is_shared_not_copied(tmp_path):
     # fit() turns X into one tensor: for a memmap opened read-only it must be a view of
     # the file's pages (torch.from_numpy), not a copy of the whole data set.
