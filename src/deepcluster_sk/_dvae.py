@@ -28,9 +28,10 @@ from ._heads import (
     SpectralHead,
     check_partition,
 )
+from ._inference import map_batches
 from ._manifold import umap_neighbours
 from ._networks import build_vae
-from ._utils import draw_seed, make_generator, resolve_batch_size
+from ._utils import draw_seed, inference_device, make_generator, resolve_batch_size
 from .nn import (
     GMMPriorVAE,
 )
@@ -478,22 +479,35 @@ class DVAEClusterer(DVAEJointPhase, BaseDeepClusterer):
         if not isinstance(n_mc_samples, Integral) or n_mc_samples < 1:
             raise ValueError(f"n_mc_samples must be a positive integer, got {n_mc_samples!r}.")
         X = self._validate_X(X, reset=False)
-        module: GMMPriorVAE = self.module_
         # Common random numbers: the same n_mc_samples noise vectors for every row, so a
         # row's score does not depend on the other rows, their order or the batch split.
+        # A float64 copy of the network computes it: in float32 the matrix kernels round a
+        # row differently at different places in a block, and the mixture terms of a row
+        # far from every component multiply those roundings by their size.
+        module: GMMPriorVAE = copy.deepcopy(self.module_).double().eval()
         noise = torch.randn(
-            (n_mc_samples, module.latent_dim), generator=make_generator(self._score_seed_)
+            (n_mc_samples, module.latent_dim),
+            generator=make_generator(self._score_seed_),
+            dtype=torch.float64,
         )
 
+        def reconstruction(out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+            return self._reconstruction_loss(out, x, "none")
+
         def elbo(xb: torch.Tensor) -> torch.Tensor:
+            xb = xb.double()
             mu, logvar = module.encode_full(xb)
             total = torch.zeros(xb.shape[0], dtype=torch.float64, device=xb.device)
             for eps in noise.to(xb.device):
-                rec, l_z, l_c, _ = self._neg_elbo_terms(xb, mu, logvar, eps)
-                total -= (rec + l_z + l_c).double()
+                rec, l_z, l_c, _ = module.elbo_terms(
+                    xb, mu, logvar, eps, reconstruction, smoothing=self._anchor_smoothing
+                )
+                total -= rec + l_z + l_c
             return total / n_mc_samples
 
-        return self._require_finite(self._map_batches(elbo, X), X, "the ELBO")
+        device = inference_device(getattr(self, "_device", None))
+        values = map_batches(elbo, X, module, device, self.inference_batch_size)
+        return self._require_finite(values, X, "the ELBO")
 
     def score(self, X: Any, y: Any = None) -> float:
         """Mean ELBO per sample (higher is better).

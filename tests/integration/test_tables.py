@@ -169,8 +169,6 @@ def test_prose_holds_no_history_and_no_hand_typed_scores(path):
 
 
 def test_panel_reports_each_estimator_margin_over_the_better_baseline():
-    import panel
-
     def row(method, data, accs):
         runs = [
             {
@@ -193,10 +191,11 @@ def test_panel_reports_each_estimator_margin_over_the_better_baseline():
         ("AEGMM", "orl"): row("AEGMM", "orl", [0.60, 0.60]),
         ("KMeans", "orl"): row("KMeans", "orl", [0.50, 0.50]),
     }
-    gaps = panel.margins(rows, ["wine", "orl"])
+    gaps = tables.margins(rows, ["wine", "orl"])
     assert gaps["AEGMM"]["wine"] == pytest.approx(-0.05)  # against k-means, the better one
     assert gaps["AEGMM"]["orl"] == pytest.approx(0.10)
-    assert "-0.050 (wine)" in panel.panel_table(rows, ["wine", "orl"])
+    for markdown in (False, True):
+        assert "-0.050 (wine)" in tables.panel_table(rows, ["wine", "orl"], markdown=markdown)
 
 
 def test_accuracy_time_chart_draws_every_method_of_the_registry(registry, tmp_path):
