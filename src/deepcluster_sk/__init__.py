@@ -19,7 +19,7 @@ that follows it distinguish them.
 from ._aegmm import AEGMM
 from ._conv_ae_kmeans import ConvAEKMeans
 from ._dvae import DVAEClusterer
-from ._heads import ClusterCollapseWarning
+from ._heads import ClusterCollapseWarning, SmallDataWarning
 from ._idec import IDEC
 from ._persistence import load, save
 from ._training import TrainingDivergedError
@@ -31,6 +31,7 @@ __all__ = [
     "ClusterCollapseWarning",
     "ConvAEKMeans",
     "DVAEClusterer",
+    "SmallDataWarning",
     "TrainingDivergedError",
     "__version__",
     "all_estimators",
