@@ -683,8 +683,11 @@ def test_read_only_input_gives_no_torch_warning(name, data, fitted):
     X.flags.writeable = False
     import warnings
 
+    from deepcluster_sk import SmallDataWarning
+
     with warnings.catch_warnings():
         warnings.simplefilter("error")
+        warnings.simplefilter("ignore", SmallDataWarning)  # 60 rows, 3 clusters
         labels = fitted.predict(X)
         tiny(name, n_epochs=1).fit(X)
     assert labels.dtype == np.int64
