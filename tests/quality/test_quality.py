@@ -1,7 +1,8 @@
 """Quality floors on real data with the defaults, and the paths users take beyond the fit.
 
 - Each estimator, with its defaults, clusters scikit-learn's digits at no less than its
-  registry mean (``benchmarks/results/``) minus ``MARGIN``, on two seeds (IDEC on one), and
+  registry mean (``benchmarks/results/``) minus ``MARGIN``, on two seeds (the DVAE and IDEC,
+  the slowest, on one), and
   the first 2,000
   MNIST test images (where the shared data is present) on one; AEGMM also trains in float32
   end to end to the same floor on digits.
@@ -51,7 +52,6 @@ def registry_mean(estimator: str, dataset: str) -> float:
         (ConvAEKMeans, 0, "auto"),
         (ConvAEKMeans, 1, "auto"),
         (DVAEClusterer, 0, "auto"),
-        (DVAEClusterer, 1, "auto"),
         (IDEC, 0, "auto"),
     ],
     ids=lambda v: getattr(v, "__name__", str(v)),
