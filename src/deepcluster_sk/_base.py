@@ -54,9 +54,9 @@ from .nn.losses import reconstruction_loss
 
 __all__ = ["BaseDeepClusterer"]
 
-#: What the collapse warning of a fitted partition suggests changing.
 #: Rows per cluster under which a fit on a table warns with :class:`SmallDataWarning`.
 _SMALL_TABLE_ROWS = 100
+#: What the collapse warning of a fitted partition suggests changing.
 _COLLAPSE_HINT = "Train longer (n_epochs), lower lr, check the scaling of X, or lower n_clusters."
 
 

@@ -491,17 +491,12 @@ class DVAEClusterer(DVAEJointPhase, BaseDeepClusterer):
             dtype=torch.float64,
         )
 
-        def reconstruction(out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-            return self._reconstruction_loss(out, x, "none")
-
         def elbo(xb: torch.Tensor) -> torch.Tensor:
             xb = xb.double()
             mu, logvar = module.encode_full(xb)
             total = torch.zeros(xb.shape[0], dtype=torch.float64, device=xb.device)
             for eps in noise.to(xb.device):
-                rec, l_z, l_c, _ = module.elbo_terms(
-                    xb, mu, logvar, eps, reconstruction, smoothing=self._anchor_smoothing
-                )
+                rec, l_z, l_c, _ = self._neg_elbo_terms(xb, mu, logvar, eps, module=module)
                 total -= rec + l_z + l_c
             return total / n_mc_samples
 

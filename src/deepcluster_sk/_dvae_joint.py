@@ -141,9 +141,10 @@ class DVAEJointPhase:
     def _beta(self, epoch: int) -> float:
         return float(self.similarity_weight) if epoch >= self.warmup_epochs else 0.0
 
-    def _neg_elbo_terms(self, xb, mu, logvar, eps, labels=None):
-        """``module_.elbo_terms`` with this estimator's likelihood and anchor smoothing."""
-        return self.module_.elbo_terms(
+    def _neg_elbo_terms(self, xb, mu, logvar, eps, labels=None, module=None):
+        """``elbo_terms`` of ``module`` (default ``module_``) with this estimator's
+        likelihood and anchor smoothing."""
+        return (self.module_ if module is None else module).elbo_terms(
             xb,
             mu,
             logvar,
