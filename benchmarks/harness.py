@@ -426,6 +426,7 @@ def run_benchmark(
     tag: str | None = None,
     monitor_every: int = 0,
     settings: dict[str, Any] | None = None,
+    n_clusters: int | str | None = None,
 ) -> dict[str, Any]:
     """Fit ``estimator`` on ``dataset`` and return (and optionally write) the result record.
 
@@ -449,6 +450,9 @@ def run_benchmark(
         Training device.
     data_path : str, optional
         Where ``mnist.npz`` / ``usps.npz`` live.
+    n_clusters : int or "auto", optional
+        The estimator's ``n_clusters`` instead of the number of classes (``"auto"``: chosen
+        by the estimator; the record then holds the count and the criterion's curve).
     eval_dataset : str, optional
         A second data set labelled with ``predict`` after fitting (e.g. fit on
         ``mnist-train``, evaluate on ``mnist-test``); its metrics go under ``test_metrics``.
@@ -490,7 +494,7 @@ def run_benchmark(
     params.setdefault("random_state", seed)
     defaults = cls().get_params()
     k_name = "n_components" if estimator == "GaussianMixture" else "n_clusters"
-    params.setdefault(k_name, len(np.unique(y)))
+    params.setdefault(k_name, len(np.unique(y)) if n_clusters is None else n_clusters)
     if baseline:
         params.update({k: v for k, v in BASELINE_PARAMS[estimator].items() if k not in overrides})
     else:
@@ -568,7 +572,9 @@ def run_benchmark(
         "metrics": metrics,
         # Cluster sizes of the training partition (an empty cluster shows as 0) and the
         # warnings the fit raised (a ClusterCollapseWarning names a collapse).
-        "cluster_sizes": np.bincount(labels, minlength=int(params[k_name])).tolist(),
+        "cluster_sizes": np.bincount(
+            labels, minlength=int(getattr(est, "n_clusters_", params[k_name]))
+        ).tolist(),
         "fit_warnings": sorted({f"{w.category.__name__}: {w.message}" for w in caught}),
         "fit_seconds": round(fit_seconds, 3),
         "train_seconds": round(train_seconds, 3),
@@ -583,6 +589,12 @@ def run_benchmark(
         "phase_seconds": _phase_seconds(est),
         "history": history,
     }
+    if getattr(est, "n_clusters_candidates_", None) is not None:
+        # n_clusters="auto": the count chosen, the true one, and the criterion's curve.
+        record["n_clusters_chosen"] = int(est.n_clusters_)
+        record["n_classes"] = int(len(np.unique(y)))
+        record["n_clusters_candidates"] = est.n_clusters_candidates_.tolist()
+        record["n_clusters_scores"] = [round(float(v), 5) for v in est.n_clusters_scores_]
     if eval_dataset is not None:
         X_test, y_test, _ = load_benchmark_data(eval_dataset, data_path)
         record["eval_dataset"] = eval_dataset

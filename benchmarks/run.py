@@ -10,6 +10,10 @@ Examples::
     python benchmarks/run.py AEGMM mnist --seed 0 --data DIR
     python benchmarks/run.py ConvAEKMeans mnist-test --params '{"n_epochs": 20}' --seed 1
     python benchmarks/run.py AEGMM mnist-train --eval-dataset mnist-test
+    python benchmarks/run.py AEGMM coil20 --auto-k --seed 0
+
+``--auto-k`` runs the defaults with ``n_clusters="auto"``; those runs have their own registry,
+``benchmarks/results/n_clusters_auto/``.
 """
 
 from __future__ import annotations
@@ -38,6 +42,11 @@ def main(argv: list[str] | None = None) -> None:
         "--data", default=None, help="folder of the data files (default: $DEEPCLUSTER_SK_DATA)"
     )
     parser.add_argument("--eval-dataset", default=None, choices=DATASETS)
+    parser.add_argument(
+        "--auto-k",
+        action="store_true",
+        help='fit with n_clusters="auto" (registry: benchmarks/results/n_clusters_auto/)',
+    )
     parser.add_argument("--tag", default=None)
     parser.add_argument(
         "--monitor-every",
@@ -60,7 +69,8 @@ def main(argv: list[str] | None = None) -> None:
     params, settings = json.loads(args.params), json.loads(args.settings)
     experiment = params or settings or args.tag or args.n_samples or args.eval_dataset
     here = Path(__file__).parent
-    out = args.out or str(here / ("scratch" if experiment else "results"))
+    registry = here / "results" / ("n_clusters_auto" if args.auto_k else "")
+    out = args.out or str(here / "scratch" if experiment else registry)
     record = run_benchmark(
         args.estimator,
         args.dataset,
@@ -74,7 +84,10 @@ def main(argv: list[str] | None = None) -> None:
         tag=args.tag,
         monitor_every=args.monitor_every,
         settings=settings,
+        n_clusters="auto" if args.auto_k else None,
     )
+    if "n_clusters_chosen" in record:
+        print(f"n_clusters_: {record['n_clusters_chosen']} (classes: {record['n_classes']})")
     keys = ("estimator", "dataset", "n_samples", "seed", "device", "commit", "tree_clean")
     summary = {k: record[k] for k in keys}
     summary.update(record["metrics"])

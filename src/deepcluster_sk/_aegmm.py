@@ -26,8 +26,9 @@ class AEGMM(AutoencoderClusterer):
 
     Parameters
     ----------
-    n_clusters : int, default=10
-        Number of mixture components.
+    n_clusters : int or "auto", default=10
+        Number of mixture components. ``"auto"`` chooses it from the data
+        before training (:ref:`guide-n-clusters`); the count fitted is ``n_clusters_``.
     encoder : {"auto", "dense", "conv", "conv_pool"} or torch.nn.Module, default="auto"
         The network that maps a batch to features ``(n, h)``; a ``Linear(h, latent_dim)``
         head gives the code. ``"auto"`` is the convolutional encoder when ``input_shape`` is
@@ -136,6 +137,13 @@ class AEGMM(AutoencoderClusterer):
         (self-training).
     labels_ : ndarray of shape (n_samples,)
         Cluster of each training sample.
+    n_clusters_ : int
+        The number of clusters fitted: ``n_clusters``, or the count ``"auto"`` chose.
+    n_clusters_candidates_ : ndarray of int or None
+        Under ``n_clusters="auto"``, the counts compared; None for an integer ``n_clusters``.
+    n_clusters_scores_ : ndarray of float or None
+        Under ``n_clusters="auto"``, the criterion (a silhouette, higher is better) of each
+        candidate, for a plot; None for an integer ``n_clusters``.
     history_ : list of dict
         Per-epoch training records (``phase``, ``loss``, ``lr``, ``seconds``); the
         self-training epochs on images (see Notes) have the phase ``"refine"`` and also
@@ -276,7 +284,7 @@ class AEGMM(AutoencoderClusterer):
 
     def _inner_head(self) -> GaussianMixtureHead:
         return GaussianMixtureHead(
-            self.n_clusters, covariance_type=self.covariance_type, n_init=self.gmm_n_init
+            self.n_clusters_, covariance_type=self.covariance_type, n_init=self.gmm_n_init
         )
 
     def _inner_head_from(self, state: dict) -> GaussianMixtureHead | None:

@@ -105,7 +105,7 @@ class AutoencoderClusterer(BaseDeepClusterer):
 
     def _umap_neighbours(self, n_samples: int) -> int:
         """UMAP's ``n_neighbors`` for the manifold of ``n_samples`` codes."""
-        return umap_neighbours(n_samples, self.n_clusters, _UMAP_NEIGHBOURS)
+        return umap_neighbours(n_samples, self.n_clusters_, _UMAP_NEIGHBOURS)
 
     def _build_head(self, n_samples: int) -> ClusterHead:
         head = self._inner_head()
@@ -125,7 +125,7 @@ class AutoencoderClusterer(BaseDeepClusterer):
 
     def _self_training_epochs(self, n_samples: int) -> int:
         if self.self_training == "auto":
-            large = n_samples >= _SELF_TRAINING_MIN_CLUSTER * self.n_clusters
+            large = n_samples >= _SELF_TRAINING_MIN_CLUSTER * self.n_clusters_
             return _SELF_TRAINING_EPOCHS if self._images() and large else 0
         return int(self.self_training)
 
@@ -140,8 +140,8 @@ class AutoencoderClusterer(BaseDeepClusterer):
         near = NearestNeighbors(n_neighbors=min(_NEAREST + 1, len(space))).fit(space)
         index = near.kneighbors(space, return_distance=False)[:, 1:]
         keep = (labels[index] == labels[:, None]).mean(axis=1) >= _AGREEMENT
-        directions = np.zeros((self.n_clusters, codes.shape[1]), dtype=np.float32)
-        for k in range(self.n_clusters):
+        directions = np.zeros((self.n_clusters_, codes.shape[1]), dtype=np.float32)
+        for k in range(self.n_clusters_):
             rows = unit_rows(codes[keep & (labels == k)])
             if len(rows):
                 directions[k] = rows.mean(axis=0)

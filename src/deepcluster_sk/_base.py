@@ -34,6 +34,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._heads import ClusterHead, SmallDataWarning, check_partition
 from ._inference import map_batches, require_finite
+from ._n_clusters import choose_n_clusters
 from ._networks import NETWORK_NAMES
 from ._training import BatchLoss, EpochEnd, FitConfig, JointPhase, run_training
 from ._utils import (
@@ -87,7 +88,7 @@ class BaseDeepClusterer(
     """
 
     _parameter_constraints: dict = {  # noqa: RUF012 (sklearn convention)
-        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "n_clusters": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "encoder": [StrOptions(set(NETWORK_NAMES)), torch.nn.Module],
         "decoder": [StrOptions(set(NETWORK_NAMES)), torch.nn.Module],
         "hidden_dims": ["array-like", StrOptions({"auto"})],
@@ -181,7 +182,7 @@ class BaseDeepClusterer(
             "input_shape": self.input_shape,
             "hidden_dims": self.hidden_dims,
             "channels": self.channels,
-            "latent_dim": resolve_latent_dim(self.latent_dim, self.n_clusters),
+            "latent_dim": resolve_latent_dim(self.latent_dim, self.n_clusters_),
         }
 
     def _images(self) -> bool:
@@ -318,11 +319,30 @@ class BaseDeepClusterer(
             raise
         return self
 
+    def _resolve_n_clusters(self, X: np.ndarray, warm: bool) -> None:
+        """Set ``n_clusters_``: ``n_clusters``, or for ``"auto"`` the count chosen on ``X``.
+
+        A warm fit with ``"auto"`` keeps the previous count (the fitted network is sized
+        by it). The choice draws from its own copy of ``random_state`` (an int or None), so
+        the rest of the fit is the fit with the chosen count given.
+        """
+        if self.n_clusters != "auto":
+            self.n_clusters_ = int(self.n_clusters)
+            self.n_clusters_candidates_ = self.n_clusters_scores_ = None
+            return
+        if warm and getattr(self, "n_clusters_candidates_", None) is not None:
+            return
+        images = self.input_shape is not None and not isinstance(self.input_shape, str)
+        self.n_clusters_, self.n_clusters_candidates_, self.n_clusters_scores_ = (
+            choose_n_clusters(X, images, check_random_state(self.random_state))
+        )
+
     def _fit(self, X: Any) -> None:
         warm = bool(self.warm_start) and isinstance(getattr(self, "module_", None), torch.nn.Module)
         n_features = getattr(self, "n_features_in_", None)
         X = self._validate_X(X, reset=True)
-        if X.shape[0] < self.n_clusters:
+        self._resolve_n_clusters(X, warm)
+        if X.shape[0] < self.n_clusters_:
             raise ValueError(f"n_samples={X.shape[0]} should be >= n_clusters={self.n_clusters}.")
         self.likelihood_ = resolve_likelihood(self.likelihood, X, type(self).__name__)
         self._device = resolve_device(self.device)
@@ -340,10 +360,10 @@ class BaseDeepClusterer(
             self.history_ = []
         self.module_ = module.to(self._device)
         self.input_shape_ = module.input_shape
-        if not self._images() and X.shape[0] < _SMALL_TABLE_ROWS * self.n_clusters:
+        if not self._images() and X.shape[0] < _SMALL_TABLE_ROWS * self.n_clusters_:
             warnings.warn(
                 f"{type(self).__name__} is fitted on a table of {X.shape[0]} rows, "
-                f"{X.shape[0] // self.n_clusters} per cluster: below about "
+                f"{X.shape[0] // self.n_clusters_} per cluster: below about "
                 f"{_SMALL_TABLE_ROWS} rows per cluster the network and its head learn little "
                 "that the columns do not already show, and KMeans or a GaussianMixture on "
                 "the standardised columns is often as accurate. Compare them on your data.",
@@ -381,7 +401,7 @@ class BaseDeepClusterer(
         # equals ``predict`` on the training data.
         self.labels_ = self._predict_latent(codes)
         self.n_iter_ = len(self.history_)
-        check_partition(self.labels_, self.n_clusters, type(self).__name__, _COLLAPSE_HINT)
+        check_partition(self.labels_, self.n_clusters_, type(self).__name__, _COLLAPSE_HINT)
 
     def _map_batches(
         self, fn: Callable[[torch.Tensor], torch.Tensor], X: np.ndarray | torch.Tensor
@@ -490,6 +510,18 @@ class BaseDeepClusterer(
             )
             state.update(missing)
         super().__setstate__(state)
+        self._restore_fitted_state()
+
+    def _restore_fitted_state(self) -> None:
+        """Complete the fitted state of an older release's pickle or saved model.
+
+        Releases before ``n_clusters="auto"`` kept no ``n_clusters_``: it is the integer
+        ``n_clusters`` they were fitted with. Then :meth:`_upgrade_fitted_state`.
+        """
+        state = self.__dict__
+        if "labels_" in state and "n_clusters_" not in state:
+            state["n_clusters_"] = int(state["n_clusters"])
+            state["n_clusters_candidates_"] = state["n_clusters_scores_"] = None
         self._upgrade_fitted_state()
 
     def _upgrade_fitted_state(self) -> None:

@@ -37,8 +37,9 @@ class ConvAEKMeans(AutoencoderClusterer):
 
     Parameters
     ----------
-    n_clusters : int, default=10
-        Number of clusters.
+    n_clusters : int or "auto", default=10
+        Number of clusters. ``"auto"`` chooses it from the data
+        before training (:ref:`guide-n-clusters`); the count fitted is ``n_clusters_``.
     encoder : {"conv", "conv_pool", "dense", "auto"} or torch.nn.Module, default="conv"
         The network that maps a batch to features ``(n, h)``. The default is convolutional
         whatever the data; ``"auto"`` picks it only for images given by ``input_shape`` that
@@ -146,6 +147,13 @@ class ConvAEKMeans(AutoencoderClusterer):
         Wall time of ``pretrain``, ``head`` and ``joint`` (self-training, when on).
     labels_ : ndarray of shape (n_samples,)
         Cluster of each training sample.
+    n_clusters_ : int
+        The number of clusters fitted: ``n_clusters``, or the count ``"auto"`` chose.
+    n_clusters_candidates_ : ndarray of int or None
+        Under ``n_clusters="auto"``, the counts compared; None for an integer ``n_clusters``.
+    n_clusters_scores_ : ndarray of float or None
+        Under ``n_clusters="auto"``, the criterion (a silhouette, higher is better) of each
+        candidate, for a plot; None for an integer ``n_clusters``.
     history_ : list of dict
         Per-epoch training records.
 
@@ -270,7 +278,7 @@ class ConvAEKMeans(AutoencoderClusterer):
 
     def _inner_head(self) -> KMeansHead:
         return KMeansHead(
-            self.n_clusters, n_components=self.n_components, n_init=self.kmeans_n_init
+            self.n_clusters_, n_components=self.n_components, n_init=self.kmeans_n_init
         )
 
     def _umap_neighbours(self, n_samples: int) -> int:
@@ -278,7 +286,7 @@ class ConvAEKMeans(AutoencoderClusterer):
         # digit (the two kinds of 1) as separate islands, which k-means splits while
         # merging 3 and 9; 50 join them. Large sets keep at most 30.
         if n_samples < 4096:
-            return umap_neighbours(n_samples, self.n_clusters, 50)
+            return umap_neighbours(n_samples, self.n_clusters_, 50)
         return super()._umap_neighbours(n_samples)
 
     def _inner_head_from(self, state: dict) -> KMeansHead | None:

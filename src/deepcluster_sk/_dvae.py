@@ -59,8 +59,9 @@ class DVAEClusterer(DVAEJointPhase, BaseDeepClusterer):
 
     Parameters
     ----------
-    n_clusters : int, default=10
-        Number of clusters C.
+    n_clusters : int or "auto", default=10
+        Number of clusters C. ``"auto"`` chooses it from the data
+        before training (:ref:`guide-n-clusters`); the count fitted is ``n_clusters_``.
     encoder : {"auto", "dense", "conv", "conv_pool"} or torch.nn.Module, default="auto"
         The network that maps a batch to features ``(n, h)``, as in :class:`AEGMM`; linear
         heads give the posterior mean and log-variance.
@@ -153,6 +154,13 @@ class DVAEClusterer(DVAEJointPhase, BaseDeepClusterer):
         The resolved likelihood.
     labels_ : ndarray of shape (n_samples,)
         Cluster of each training sample.
+    n_clusters_ : int
+        The number of clusters fitted: ``n_clusters``, or the count ``"auto"`` chose.
+    n_clusters_candidates_ : ndarray of int or None
+        Under ``n_clusters="auto"``, the counts compared; None for an integer ``n_clusters``.
+    n_clusters_scores_ : ndarray of float or None
+        Under ``n_clusters="auto"``, the criterion (a silhouette, higher is better) of each
+        candidate, for a plot; None for an integer ``n_clusters``.
     history_ : list of dict
         Per-epoch records of every phase (``phase`` is ``"pretrain"``, ``"classifier"`` or
         ``"train"``) with the loss terms ``rec``, ``kl_z``, ``kl_c``, ``anchor`` (the
@@ -353,7 +361,7 @@ class DVAEClusterer(DVAEJointPhase, BaseDeepClusterer):
 
     # ----------------------------------------------------------------- hooks
     def _build_module(self, X: np.ndarray) -> torch.nn.Module:
-        return build_vae(X, n_clusters=self.n_clusters, **self._network_params())
+        return build_vae(X, n_clusters=self.n_clusters_, **self._network_params())
 
     def _pretrain_phase(self, X: torch.Tensor, rng: np.random.RandomState, warm: bool) -> None:
         if warm:
@@ -373,7 +381,7 @@ class DVAEClusterer(DVAEJointPhase, BaseDeepClusterer):
 
     def _build_head(self, n_samples: int) -> ClusterHead:
         """The initial partition's head (``init``); restarts are chosen without labels."""
-        k = self.n_clusters
+        k = self.n_clusters_
         if self.init == "umap":
             full = GaussianMixtureHead(k, covariance_type="full", n_init=10)
             neighbours = umap_neighbours(min(n_samples, full.max_samples), k, 30)
@@ -405,7 +413,7 @@ class DVAEClusterer(DVAEJointPhase, BaseDeepClusterer):
         self.init_labels_ = labels
         check_partition(
             labels,
-            self.n_clusters,
+            self.n_clusters_,
             f"The initial partition (init={self.init!r}) of DVAEClusterer",
             "Joint training starts from this partition: pretrain longer "
             "(pretrain_epochs), try another init, or lower n_clusters.",
@@ -549,7 +557,7 @@ class DVAEClusterer(DVAEJointPhase, BaseDeepClusterer):
             pi = module.prior.log_pi().exp().double().cpu().numpy()
             std = (0.5 * module.prior.logvar()).exp().cpu().numpy()
             means = module.prior.mu_c.cpu().numpy()
-        comps = rng.choice(self.n_clusters, size=n_samples, p=pi / pi.sum())
+        comps = rng.choice(self.n_clusters_, size=n_samples, p=pi / pi.sum())
         z = means[comps] + std[comps] * rng.standard_normal((n_samples, module.latent_dim))
         X = self._map_batches(self._decode_output, z.astype(np.float32))
         return X, comps

@@ -30,8 +30,9 @@ class IDEC(BaseDeepClusterer):
 
     Parameters
     ----------
-    n_clusters : int, default=10
-        Number of clusters.
+    n_clusters : int or "auto", default=10
+        Number of clusters. ``"auto"`` chooses it from the data
+        before training (:ref:`guide-n-clusters`); the count fitted is ``n_clusters_``.
     encoder, decoder : {"auto", "dense", "conv", "conv_pool"} or torch.nn.Module, default="auto"
         The network, as in :class:`AEGMM`.
     hidden_dims : tuple of int or "auto", default="auto"
@@ -81,6 +82,13 @@ class IDEC(BaseDeepClusterer):
         The trained centres.
     labels_ : ndarray of shape (n_samples,)
         Cluster of each training sample.
+    n_clusters_ : int
+        The number of clusters fitted: ``n_clusters``, or the count ``"auto"`` chose.
+    n_clusters_candidates_ : ndarray of int or None
+        Under ``n_clusters="auto"``, the counts compared; None for an integer ``n_clusters``.
+    n_clusters_scores_ : ndarray of float or None
+        Under ``n_clusters="auto"``, the criterion (a silhouette, higher is better) of each
+        candidate, for a plot; None for an integer ``n_clusters``.
     history_ : list of dict
         Per-epoch records; joint epochs (``"joint"``) hold ``recon``, ``kl``, ``label_change``.
     phase_seconds_ : dict
@@ -164,7 +172,7 @@ class IDEC(BaseDeepClusterer):
         return build_autoencoder(X, **self._network_params())
 
     def _build_head(self, n_samples: int) -> KMeansHead:
-        return KMeansHead(self.n_clusters, n_init=self.kmeans_n_init)
+        return KMeansHead(self.n_clusters_, n_init=self.kmeans_n_init)
 
     def _fit_head(self, Z: np.ndarray, rng: np.random.RandomState, warm: bool) -> np.ndarray:
         self.init_labels_ = super()._fit_head(Z, rng, warm)
@@ -179,7 +187,7 @@ class IDEC(BaseDeepClusterer):
         module, device = self.module_, self._device
         centers = torch.nn.Parameter(torch.as_tensor(self.cluster_centers_, device=device))
         # The target P of every row, indexed with the rows (refreshed after each epoch).
-        target = torch.empty((len(codes), self.n_clusters), device=X.device)
+        target = torch.empty((len(codes), self.n_clusters_), device=X.device)
         state = {}
 
         def refresh(epoch: int = 0, record: Any = None, codes: Any = None) -> None:

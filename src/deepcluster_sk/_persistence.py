@@ -302,7 +302,7 @@ def load(
         estimator = cls(**_checked_params(cls, params, manifest))
         for key, value in attributes.items():
             estimator.__dict__[attribute_name(key)] = value
-        estimator._upgrade_fitted_state()
+        estimator._restore_fitted_state()
         if manifest.get("fitted_device") is not None:
             estimator._device = target_device
         if manifest.get("module") is not None:

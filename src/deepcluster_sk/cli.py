@@ -88,6 +88,18 @@ def _shape_argument(text: str) -> tuple[int, ...]:
     return shape
 
 
+def _count_or_auto(text: str) -> int | str:
+    """``--n-clusters``: a positive integer or ``auto``."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of clusters or 'auto', got {text!r}"
+        ) from None
+
+
 def _check_output_path(path: str | Path, what: str) -> Path:
     """Check the extension of an array output file and create its folder."""
     path = Path(path)
@@ -443,7 +455,7 @@ def _fit(args: argparse.Namespace) -> None:
     n_used = len(np.unique(labels))
     print(
         f"{cls.__name__}: {X.shape[0]} samples x {X.shape[1]} features{shape_note} -> "
-        f"{estimator.n_clusters} clusters ({n_used} non-empty) in {seconds:.1f} s; "
+        f"{estimator.n_clusters_} clusters ({n_used} non-empty) in {seconds:.1f} s; "
         f"model: {model_path}; labels: {labels_path}"
     )
 
@@ -655,7 +667,12 @@ def _build_parser() -> argparse.ArgumentParser:
         default="{}",
         help="constructor parameters as a JSON object, or @file.json",
     )
-    fit.add_argument("--n-clusters", type=int, default=None, help="number of clusters")
+    fit.add_argument(
+        "--n-clusters",
+        type=_count_or_auto,
+        default=None,
+        help='number of clusters, or "auto" to choose it from the data',
+    )
     fit.add_argument("--seed", type=int, default=None, help="random_state (default: 0)")
     fit.add_argument(
         "--device", default=None, help='"auto", "cpu", "cuda" or "cuda:N" (default: auto)'

@@ -45,6 +45,22 @@ ESTIMATORS = [
         random_state=0,
     ),
     IDEC(3, hidden_dims=(16,), latent_dim=2, lr=1e-2, joint_epochs=5, kmeans_n_init=3, **FAST),
+    # n_clusters="auto" on the tiny configurations: the count is chosen on every fit
+    # (scikit-learn's check_clustering sets n_clusters=3 itself).
+    AEGMM("auto", hidden_dims=(16,), latent_dim=2, lr=1e-2, **FAST),
+    ConvAEKMeans("auto", channels=(8,), input_shape="1d", likelihood="gaussian", **FAST),
+    _TinyDVAE(
+        "auto",
+        hidden_dims=(16,),
+        latent_dim=2,
+        pretrain_epochs=10,
+        n_epochs=5,
+        warmup_epochs=2,
+        batch_size=16,
+        device="cpu",
+        random_state=0,
+    ),
+    IDEC("auto", hidden_dims=(16,), latent_dim=2, joint_epochs=5, kmeans_n_init=3, **FAST),
     # The defaults, only the epochs reduced (ConvAEKMeans reads tabular rows as 1-D signals).
     AEGMM(n_epochs=2, random_state=0),
     ConvAEKMeans(n_epochs=2, random_state=0),

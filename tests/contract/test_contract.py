@@ -702,3 +702,69 @@ def test_unsupported_device_types_are_a_clear_error(name, data, device):
 def test_labels_are_int64(name, data, fitted):
     assert fitted.labels_.dtype == np.int64
     assert fitted.predict(data).dtype == np.int64
+
+
+# ------------------------------------------------------------------ n_clusters="auto"
+@pytest.fixture(scope="module")
+def fitted_auto(name, data):
+    """One ``n_clusters="auto"`` fit per estimator on the three blobs."""
+    return tiny(name, n_clusters="auto").fit(data)
+
+
+def test_integer_n_clusters_is_the_fitted_count(name, fitted):
+    assert fitted.n_clusters_ == 3
+    assert fitted.n_clusters_candidates_ is None
+    assert fitted.n_clusters_scores_ is None
+
+
+def test_auto_chooses_the_count_and_keeps_its_curve(name, data, fitted_auto):
+    est = fitted_auto
+    assert est.get_params()["n_clusters"] == "auto"
+    assert est.n_clusters_ == 3
+    counts, scores = est.n_clusters_candidates_, est.n_clusters_scores_
+    np.testing.assert_array_equal(counts, np.arange(2, data.shape[0] // 8 + 1))
+    assert scores.shape == counts.shape and np.isfinite(scores).all()
+    assert counts[np.argmax(scores)] == est.n_clusters_
+    assert set(np.unique(est.labels_)) <= set(range(est.n_clusters_))
+    np.testing.assert_array_equal(est.predict(data), est.labels_)
+    if hasattr(est, "predict_proba"):
+        assert est.predict_proba(data).shape == (data.shape[0], est.n_clusters_)
+
+
+def test_auto_fit_is_the_fit_with_the_chosen_count(name, data, fitted_auto):
+    """The choice draws from its own copy of the seed: the rest of the fit is unchanged."""
+    given = tiny(name, n_clusters=fitted_auto.n_clusters_).fit(data)
+    np.testing.assert_array_equal(given.labels_, fitted_auto.labels_)
+    np.testing.assert_array_equal(given.transform(data), fitted_auto.transform(data))
+
+
+def test_auto_survives_clone_pickle_and_search(name, data, fitted_auto):
+    assert clone(fitted_auto).get_params()["n_clusters"] == "auto"
+    restored = pickle.loads(pickle.dumps(fitted_auto))
+    assert restored.n_clusters_ == fitted_auto.n_clusters_
+    np.testing.assert_array_equal(restored.n_clusters_scores_, fitted_auto.n_clusters_scores_)
+    np.testing.assert_array_equal(restored.predict(data), fitted_auto.labels_)
+    from sklearn.model_selection import GridSearchCV
+
+    def found_three(est, X, y=None):
+        return float(est.n_clusters_ == 3)
+
+    search = GridSearchCV(
+        tiny(name, n_epochs=1), {"n_clusters": ["auto", 2]}, cv=2, scoring=found_three
+    ).fit(data)
+    assert list(search.cv_results_["param_n_clusters"]) == ["auto", 2]
+    assert search.best_params_ == {"n_clusters": "auto"}
+    assert search.best_estimator_.get_params()["n_clusters"] == "auto"
+
+
+def test_warm_auto_fit_keeps_the_count(name, data, fitted_auto):
+    warm = clone(fitted_auto).set_params(warm_start=True, n_epochs=1)
+    warm.fit(data)
+    scores = warm.n_clusters_scores_
+    warm.fit(data[::-1].copy())
+    assert warm.n_clusters_scores_ is scores
+
+
+def test_auto_on_too_few_samples_is_a_clear_error(name, data):
+    with pytest.raises(ValueError, match='n_clusters="auto" needs at least 4 samples'):
+        tiny(name, n_clusters="auto").fit(data[:3])

@@ -1,0 +1,170 @@
+"""``n_clusters="auto"``: the number of clusters chosen from the data, before training.
+
+The criterion is the silhouette of k-means partitions of a fine-grained UMAP embedding of
+the input, over a range of candidate counts; the count with the highest silhouette wins.
+
+- **What is embedded**: the training rows themselves (at most ``_MAX_SAMPLES`` of them, a
+  seeded random subset above that), projected on their first ``_PCA_COMPONENTS`` principal
+  components when they have more columns, and scaled to unit length when they are images.
+  The choice is made before the network is built, because the network's size depends on
+  the count (``latent_dim="auto"``, the DVAE's mixture prior and classifier) and so do the
+  head's settings; the fit that follows is the fit with that count given.
+- **The embedding**: UMAP with ``_NEIGHBOURS`` neighbours in ``_COMPONENTS`` dimensions
+  and ``min_dist=0``. Both sizes are fixed, so the embedding does not depend on the count
+  it is used to choose. The small neighbourhood keeps clusters of a few dozen rows (20
+  objects of 72 views, 40 faces of 10 photos) apart; larger ones join them.
+- **The candidates**: 2 up to one cluster per ``_MIN_ROWS_PER_CLUSTER`` rows, at most
+  ``_MAX_CANDIDATE``.
+
+Pure functions; the estimators call :func:`choose_n_clusters` from ``fit``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.cluster import KMeans
+from sklearn.decomposition import PCA
+from sklearn.metrics import silhouette_score
+
+from ._manifold import fit_umap_embedding, unit_rows
+from ._utils import draw_seed
+
+__all__ = ["candidate_counts", "choose_n_clusters", "silhouette_curve"]
+
+#: Rows the choice is made on (a seeded random subset of larger inputs).
+_MAX_SAMPLES = 10_000
+#: Inputs with more columns are projected on this many principal components first.
+_PCA_COMPONENTS = 50
+#: UMAP neighbours and dimensions of the embedding the counts are compared on.
+_NEIGHBOURS = 4
+_COMPONENTS = 5
+#: The largest candidate count keeps at least this many rows a cluster, and is at most
+#: ``_MAX_CANDIDATE``.
+_MIN_ROWS_PER_CLUSTER = 8
+_MAX_CANDIDATE = 60
+#: k-means restarts per candidate and the silhouette's sample size.
+_KMEANS_N_INIT = 3
+_SILHOUETTE_SAMPLES = 4_000
+
+
+def candidate_counts(n_samples: int) -> np.ndarray:
+    """The cluster counts ``n_clusters="auto"`` compares for ``n_samples`` rows.
+
+    From 2 to ``n_samples // 8`` (a cluster of at least 8 rows), at most 60.
+
+    Parameters
+    ----------
+    n_samples : int
+
+    Returns
+    -------
+    counts : ndarray of int
+        ``[2]`` alone below 24 rows.
+
+    Raises
+    ------
+    ValueError
+        Fewer than 4 rows (2 a cluster for 2 clusters).
+    """
+    if n_samples < 4:
+        raise ValueError(
+            f'n_clusters="auto" needs at least 4 samples (2 for each of 2 clusters); '
+            f"got n_samples={n_samples}."
+        )
+    top = max(2, min(n_samples // _MIN_ROWS_PER_CLUSTER, _MAX_CANDIDATE))
+    return np.arange(2, top + 1)
+
+
+def silhouette_curve(E: np.ndarray, counts: np.ndarray, seed: int) -> np.ndarray:
+    """The silhouette of the k-means partition of ``E`` into each of ``counts`` clusters.
+
+    Parameters
+    ----------
+    E : ndarray of shape (n_samples, n_features)
+        The points (an embedding).
+    counts : array-like of int
+        Candidate cluster counts, each at least 2.
+    seed : int
+        Seeds the k-means restarts and the silhouette's sample.
+
+    Returns
+    -------
+    scores : ndarray of shape (len(counts),)
+        Mean silhouette coefficient per count, in [-1, 1]; -1 where k-means found fewer
+        distinct clusters than asked (duplicate points).
+
+    Raises
+    ------
+    ValueError
+        A count below 2, or fewer than 2 points per cluster for the largest count.
+    """
+    counts = np.asarray(counts, dtype=int)
+    n = E.shape[0]
+    if counts.size == 0 or counts.min() < 2:
+        raise ValueError(f"Every candidate count must be at least 2; got {counts.tolist()}.")
+    if n < 2 * counts.max():
+        raise ValueError(
+            f"{n} samples are fewer than 2 per cluster for {int(counts.max())} clusters: "
+            "lower the largest candidate count or give more samples."
+        )
+    sample = min(n, _SILHOUETTE_SAMPLES)
+    scores = np.empty(counts.size)
+    for i, k in enumerate(counts):
+        labels = KMeans(int(k), n_init=_KMEANS_N_INIT, random_state=seed).fit_predict(E)
+        found = np.unique(labels).size
+        scores[i] = (
+            silhouette_score(E, labels, sample_size=sample, random_state=seed)
+            if 1 < found < n
+            else -1.0
+        )
+    return scores
+
+
+def _representation(X: np.ndarray, images: bool, rng: np.random.RandomState) -> np.ndarray:
+    """The rows as the embedding reads them: float, PCA-projected if wide, unit if images."""
+    Z = X.astype(np.float32) / 255.0 if X.dtype == np.uint8 else np.asarray(X, np.float32)
+    n, d = Z.shape
+    components = min(_PCA_COMPONENTS, n - 1)
+    if d > components:
+        Z = PCA(components, random_state=draw_seed(rng)).fit_transform(Z).astype(np.float32)
+    return unit_rows(Z) if images else Z
+
+
+def choose_n_clusters(
+    X: np.ndarray, images: bool, rng: np.random.RandomState
+) -> tuple[int, np.ndarray, np.ndarray]:
+    """Choose the number of clusters of the rows of ``X``: the best silhouette (see module).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Training rows (float32, or uint8 intensities read as ``X / 255``).
+    images : bool
+        Whether the rows are images (scaled to unit length before the embedding).
+    rng : numpy.random.RandomState
+        Draws the subset, the PCA, UMAP and k-means seeds.
+
+    Returns
+    -------
+    n_clusters : int
+        The count with the highest silhouette (the smallest on ties).
+    counts : ndarray of int
+        The candidate counts.
+    scores : ndarray of float
+        The silhouette of each candidate.
+    """
+    n = X.shape[0]
+    counts = candidate_counts(n)
+    rows = np.arange(n)
+    if n > _MAX_SAMPLES:
+        rows = np.sort(rng.choice(n, _MAX_SAMPLES, replace=False))
+        counts = candidate_counts(_MAX_SAMPLES)
+    Z = _representation(X[rows], images, rng)
+    if np.unique(Z, axis=0).shape[0] < 2 * counts.max():
+        raise ValueError(
+            'n_clusters="auto" needs at least 2 distinct samples per candidate cluster; '
+            f"X has {np.unique(Z, axis=0).shape[0]} distinct rows. Give n_clusters."
+        )
+    E = fit_umap_embedding(Z, _COMPONENTS, _NEIGHBOURS, 0.0, rng)
+    scores = silhouette_curve(E, counts, draw_seed(rng))
+    return int(counts[int(np.argmax(scores))]), counts, scores

@@ -1,0 +1,72 @@
+"""The criterion of ``n_clusters="auto"`` (pure functions, no network)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_blobs
+
+from deepcluster_sk._n_clusters import candidate_counts, choose_n_clusters, silhouette_curve
+
+
+def test_candidates_run_from_two_to_one_cluster_per_eight_rows_at_most_sixty():
+    np.testing.assert_array_equal(candidate_counts(4), [2])
+    np.testing.assert_array_equal(candidate_counts(40), [2, 3, 4, 5])
+    assert candidate_counts(400)[-1] == 50
+    assert candidate_counts(70_000)[-1] == 60
+
+
+def test_fewer_than_four_rows_is_a_clear_error():
+    with pytest.raises(ValueError, match="at least 4 samples"):
+        candidate_counts(3)
+
+
+@pytest.mark.parametrize("k", [2, 4, 7])
+def test_silhouette_peaks_at_the_number_of_separated_blobs(k):
+    E, _ = make_blobs(40 * k, centers=5 * np.eye(k), cluster_std=0.5, random_state=k)
+    counts = np.arange(2, 11)
+    scores = silhouette_curve(E, counts, seed=0)
+    assert scores.shape == counts.shape
+    assert counts[np.argmax(scores)] == k
+
+
+def test_silhouette_needs_two_samples_per_cluster_of_every_candidate():
+    E = np.random.RandomState(0).randn(9, 2)
+    with pytest.raises(ValueError, match="fewer than 2 per cluster for 5 clusters"):
+        silhouette_curve(E, np.arange(2, 6), seed=0)
+    with pytest.raises(ValueError, match="at least 2"):
+        silhouette_curve(E, np.array([1, 2]), seed=0)
+
+
+@pytest.mark.parametrize("k", [3, 7])
+def test_choose_recovers_blobs_in_many_dimensions(k):
+    X, _ = make_blobs(60 * k, n_features=20, centers=k, random_state=0)
+    chosen, counts, scores = choose_n_clusters(X.astype(np.float32), False, np.random.RandomState(0))
+    assert chosen == k
+    assert counts[np.argmax(scores)] == k
+    np.testing.assert_array_equal(counts, np.arange(2, min(60 * k // 8, 60) + 1))
+
+
+def test_choose_reads_uint8_images_and_is_reproducible():
+    X, _ = make_blobs(200, n_features=64, centers=4, cluster_std=0.5, random_state=1)
+    X = np.clip((X - X.min()) / np.ptp(X) * 255, 0, 255).astype(np.uint8)
+    first = choose_n_clusters(X, True, np.random.RandomState(3))
+    again = choose_n_clusters(X, True, np.random.RandomState(3))
+    assert first[0] == again[0] == 4
+    np.testing.assert_array_equal(first[2], again[2])
+
+
+def test_choose_subsamples_large_inputs(monkeypatch):
+    from deepcluster_sk import _n_clusters
+
+    monkeypatch.setattr(_n_clusters, "_MAX_SAMPLES", 300)
+    X, _ = make_blobs(3000, n_features=5, centers=5, random_state=2)
+    chosen, counts, _ = choose_n_clusters(X.astype(np.float32), False, np.random.RandomState(0))
+    assert chosen == 5
+    assert counts[-1] == 300 // 8
+
+
+def test_duplicated_rows_are_a_clear_error():
+    X = np.repeat(np.eye(3, dtype=np.float32), 10, axis=0)
+    with pytest.raises(ValueError, match="distinct rows"):
+        choose_n_clusters(X, False, np.random.RandomState(0))
