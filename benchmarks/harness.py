@@ -592,7 +592,7 @@ def run_benchmark(
     if getattr(est, "n_clusters_candidates_", None) is not None:
         # n_clusters="auto": the count chosen, the true one, and the criterion's curve.
         record["n_clusters_chosen"] = int(est.n_clusters_)
-        record["n_classes"] = int(len(np.unique(y)))
+        record["n_classes"] = len(np.unique(y))
         record["n_clusters_candidates"] = est.n_clusters_candidates_.tolist()
         record["n_clusters_scores"] = [round(float(v), 5) for v in est.n_clusters_scores_]
     if eval_dataset is not None:

@@ -333,8 +333,8 @@ class BaseDeepClusterer(
         if warm and getattr(self, "n_clusters_candidates_", None) is not None:
             return
         images = self.input_shape is not None and not isinstance(self.input_shape, str)
-        self.n_clusters_, self.n_clusters_candidates_, self.n_clusters_scores_ = (
-            choose_n_clusters(X, images, check_random_state(self.random_state))
+        self.n_clusters_, self.n_clusters_candidates_, self.n_clusters_scores_ = choose_n_clusters(
+            X, images, check_random_state(self.random_state)
         )
 
     def _fit(self, X: Any) -> None:

@@ -41,7 +41,9 @@ def test_silhouette_needs_two_samples_per_cluster_of_every_candidate():
 @pytest.mark.parametrize("k", [3, 7])
 def test_choose_recovers_blobs_in_many_dimensions(k):
     X, _ = make_blobs(60 * k, n_features=20, centers=k, random_state=0)
-    chosen, counts, scores = choose_n_clusters(X.astype(np.float32), False, np.random.RandomState(0))
+    chosen, counts, scores = choose_n_clusters(
+        X.astype(np.float32), False, np.random.RandomState(0)
+    )
     assert chosen == k
     assert counts[np.argmax(scores)] == k
     np.testing.assert_array_equal(counts, np.arange(2, min(60 * k // 8, 60) + 1))
