@@ -390,7 +390,7 @@ def _correct(y: np.ndarray, labels: np.ndarray) -> np.ndarray:
 
 def _phase_seconds(est: Any) -> dict[str, float]:
     """Wall time per phase of the fit: the estimator's ``phase_seconds_`` (``pretrain``,
-    ``head``, ``joint``); empty for a baseline."""
+    ``head``, ``joint``, and ``n_clusters`` under ``"auto"``); empty for a baseline."""
     return {k: round(float(v), 3) for k, v in (getattr(est, "phase_seconds_", {}) or {}).items()}
 
 

@@ -7,7 +7,9 @@ Writes:
   sd, worst seed, NMI, fit time, peak memory, hardware), and the published anchors;
 - ``docs/_tables/<Estimator>.rst``: the table of each estimator's user-guide page;
 - ``docs/_tables/throughput_precision.rst``: the speed guide's training rates by precision;
-- ``docs/_tables/panel.rst``: the development panel (margins over the better baseline).
+- ``docs/_tables/panel.rst``: the development panel (margins over the better baseline);
+- ``docs/_tables/n_clusters_auto.rst``: the runs with ``n_clusters="auto"``
+  (``benchmarks/results/n_clusters_auto/``) beside the runs with the number of classes given.
 
 The ACC-against-time chart of the benchmark page is drawn by :func:`plot_acc_vs_time` when
 the documentation is built (``docs/_ext/benchmark_page.py``).
@@ -37,6 +39,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
+#: The runs of the defaults with ``n_clusters="auto"`` (``benchmarks/run.py --auto-k``).
+AUTO_K_RESULTS = RESULTS / "n_clusters_auto"
 PUBLISHED = ROOT / "benchmarks" / "published.json"
 README = ROOT / "README.md"
 DOCS_TABLES = ROOT / "docs" / "_tables"
@@ -438,6 +442,69 @@ def panel_table(rows: dict[tuple[str, str], Row], datasets=PANEL, markdown: bool
     )
 
 
+def auto_k_problems(records: Iterable[dict[str, Any]]) -> list[str]:
+    """What makes a file unfit for the ``n_clusters="auto"`` registry (besides
+    :func:`registry_problems`): a run that was not ``"auto"`` or holds no chosen count."""
+    problems = registry_problems(records)
+    for record in records:
+        name = record.get("_file", "?")
+        if record.get("params", {}).get("n_clusters") != "auto":
+            problems.append(f"{name}: n_clusters is not 'auto'")
+        if "n_clusters_chosen" not in record or "n_clusters_scores" not in record:
+            problems.append(f"{name}: no chosen count or criterion curve")
+    return problems
+
+
+def auto_k_table(
+    auto: dict[tuple[str, str], Row], given: dict[tuple[str, str], Row], markdown: bool = False
+) -> str:
+    """``n_clusters="auto"`` against the count given: per data set the true count, the count
+    chosen on each seed, ACC and NMI (mean) with each, and the median fit times."""
+    body = []
+    for (est, data), row in sorted(
+        auto.items(), key=lambda kv: (kv[0][0], list(DATASETS).index(kv[0][1]))
+    ):
+        known = given.get((est, data))
+        chosen = " ".join(str(r["n_clusters_chosen"]) for r in row.runs)
+
+        def pair(key: str, known=known, row=row) -> str:
+            mine = f"{row.mean_sd(key)[0]:.3f}"
+            return mine if known is None else f"{mine} / {known.mean_sd(key)[0]:.3f}"
+
+        auto_s = statistics.median(row.values("fit_seconds"))
+        known_s = None if known is None else statistics.median(known.values("fit_seconds"))
+        ratio = "" if not known_s else f" ({auto_s / known_s:.2f}x)"
+        body.append(
+            [
+                DATASETS[data],
+                est,
+                str(row.runs[0]["n_classes"]),
+                chosen,
+                pair("acc"),
+                pair("nmi"),
+                f"{_seconds(auto_s)}{ratio}",
+            ]
+        )
+    header = [
+        "data set",
+        "method",
+        "classes",
+        "n_clusters_ per seed",
+        "ACC auto / given",
+        "NMI auto / given",
+        "fit time auto (/ given)",
+    ]
+    if markdown:
+        lines = [header, ["---"] * len(header), *body]
+        return "\n".join("| " + " | ".join(cells) + " |" for cells in lines)
+    return _list_table(header, body) + (
+        '\nDefault parameters with ``n_clusters="auto"``, one run per seed, beside the registry\'s '
+        "runs of the same defaults with the number of classes given (same seeds); the fit "
+        'time of ``"auto"`` includes the choice. Tables through '
+        "``make_pipeline(StandardScaler(), est)``.\n"
+    )
+
+
 NETWORKS = {"dense": "dense d-500-500-2000-10", "conv": "conv (32, 64, 128)"}
 
 
@@ -565,6 +632,8 @@ def rendered(results_dir: Path = RESULTS, readme_text: str | None = None) -> dic
     for est in ESTIMATORS:
         outputs[DOCS_TABLES / f"{est}.rst"] = estimator_table(rows, est)
     outputs[DOCS_TABLES / "panel.rst"] = panel_table(rows)
+    auto = summarize(load_registry(results_dir / AUTO_K_RESULTS.name))
+    outputs[DOCS_TABLES / "n_clusters_auto.rst"] = auto_k_table(auto, rows)
     text = README.read_text(encoding="utf-8") if readme_text is None else readme_text
     outputs[README] = replace_block(text, readme_table(rows))
     return outputs
@@ -583,7 +652,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only compare; exit 1 on a difference")
     args = parser.parse_args(argv)
-    problems = registry_problems(load_registry())
+    problems = registry_problems(load_registry()) + auto_k_problems(load_registry(AUTO_K_RESULTS))
     for problem in problems:
         print(f"registry: {problem}", file=sys.stderr)
     changed = []

@@ -134,7 +134,8 @@ class AEGMM(AutoencoderClusterer):
         the network sees images) and their UMAP embedding (None when ``manifold=None``).
     phase_seconds_ : dict
         Wall time of ``pretrain``, ``head`` (both mixture fits) and ``joint``
-        (self-training).
+        (self-training); under ``n_clusters="auto"`` also ``n_clusters``, the choice of
+        the count.
     labels_ : ndarray of shape (n_samples,)
         Cluster of each training sample.
     n_clusters_ : int

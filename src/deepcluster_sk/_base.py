@@ -341,7 +341,9 @@ class BaseDeepClusterer(
         warm = bool(self.warm_start) and isinstance(getattr(self, "module_", None), torch.nn.Module)
         n_features = getattr(self, "n_features_in_", None)
         X = self._validate_X(X, reset=True)
+        clock = time.perf_counter()
         self._resolve_n_clusters(X, warm)
+        choice_seconds = time.perf_counter() - clock
         if X.shape[0] < self.n_clusters_:
             raise ValueError(f"n_samples={X.shape[0]} should be >= n_clusters={self.n_clusters}.")
         self.likelihood_ = resolve_likelihood(self.likelihood, X, type(self).__name__)
@@ -374,6 +376,8 @@ class BaseDeepClusterer(
         # CPU) they stay where they are and each mini-batch is gathered from them.
         Xt = as_tensor(X, data_device(X.nbytes, self._device))
         seconds = {"pretrain": 0.0, "head": 0.0, "joint": 0.0}
+        if self.n_clusters == "auto":
+            seconds["n_clusters"] = choice_seconds
         clock = time.perf_counter()
         self._pretrain_phase(Xt, rng, warm)
         seconds["pretrain"], clock = time.perf_counter() - clock, time.perf_counter()

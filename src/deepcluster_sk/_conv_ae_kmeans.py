@@ -144,7 +144,8 @@ class ConvAEKMeans(AutoencoderClusterer):
         Maps new codes into the manifold: holds the training codes and their UMAP
         embedding (None when ``manifold=None``).
     phase_seconds_ : dict
-        Wall time of ``pretrain``, ``head`` and ``joint`` (self-training, when on).
+        Wall time of ``pretrain``, ``head`` and ``joint`` (self-training, when on); under
+        ``n_clusters="auto"`` also ``n_clusters``, the choice of the count.
     labels_ : ndarray of shape (n_samples,)
         Cluster of each training sample.
     n_clusters_ : int

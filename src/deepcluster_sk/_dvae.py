@@ -175,7 +175,7 @@ class DVAEClusterer(DVAEJointPhase, BaseDeepClusterer):
         The fitted head of the initial partition (``init``).
     phase_seconds_ : dict
         Wall time of ``pretrain``, ``head`` (initial partition, prior and classifier) and
-        ``joint``.
+        ``joint``. Under ``n_clusters="auto"`` also ``n_clusters``, the choice of the count.
     init_labels_ : ndarray of shape (n_samples,)
         The initial partition of the pretrained codes (``init``): pseudo-labels of the
         classifier pretraining; label ``k`` is prior component ``k``.

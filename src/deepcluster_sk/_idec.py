@@ -92,7 +92,8 @@ class IDEC(BaseDeepClusterer):
     history_ : list of dict
         Per-epoch records; joint epochs (``"joint"``) hold ``recon``, ``kl``, ``label_change``.
     phase_seconds_ : dict
-        Wall time of ``pretrain``, ``head`` and ``joint``.
+        Wall time of ``pretrain``, ``head`` and ``joint``. Under ``n_clusters="auto"``
+        also ``n_clusters``, the choice of the count.
 
     See Also
     --------

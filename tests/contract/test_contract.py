@@ -725,6 +725,7 @@ def test_auto_chooses_the_count_and_keeps_its_curve(name, data, fitted_auto):
     np.testing.assert_array_equal(counts, np.arange(2, data.shape[0] // 8 + 1))
     assert scores.shape == counts.shape and np.isfinite(scores).all()
     assert counts[np.argmax(scores)] == est.n_clusters_
+    assert est.phase_seconds_["n_clusters"] > 0  # the choice is timed beside the phases
     assert set(np.unique(est.labels_)) <= set(range(est.n_clusters_))
     np.testing.assert_array_equal(est.predict(data), est.labels_)
     if hasattr(est, "predict_proba"):
