@@ -28,6 +28,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
 from threadpoolctl import threadpool_limits
 
+import deepcluster_sk
 from deepcluster_sk import TrainingDivergedError, _training, all_estimators
 from deepcluster_sk._base import BaseDeepClusterer
 
@@ -741,10 +742,13 @@ def test_auto_fit_is_the_fit_with_the_chosen_count(name, data, fitted_auto):
 
 def test_auto_survives_clone_pickle_and_search(name, data, fitted_auto):
     assert clone(fitted_auto).get_params()["n_clusters"] == "auto"
-    restored = pickle.loads(pickle.dumps(fitted_auto))
-    assert restored.n_clusters_ == fitted_auto.n_clusters_
-    np.testing.assert_array_equal(restored.n_clusters_scores_, fitted_auto.n_clusters_scores_)
-    np.testing.assert_array_equal(restored.predict(data), fitted_auto.labels_)
+    buffer = io.BytesIO()
+    deepcluster_sk.save(fitted_auto, buffer)
+    buffer.seek(0)
+    for restored in (pickle.loads(pickle.dumps(fitted_auto)), deepcluster_sk.load(buffer)):
+        assert restored.n_clusters_ == fitted_auto.n_clusters_
+        np.testing.assert_array_equal(restored.n_clusters_scores_, fitted_auto.n_clusters_scores_)
+        np.testing.assert_array_equal(restored.predict(data), fitted_auto.labels_)
     from sklearn.model_selection import GridSearchCV
 
     def found_three(est, X, y=None):

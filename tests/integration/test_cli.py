@@ -121,6 +121,18 @@ def test_fit_prints_a_summary_and_a_progress_bar_on_a_terminal(
     assert joblib.load(tmp_path / "m.joblib").get_params()["random_state"] == 5
 
 
+def test_fit_with_n_clusters_auto_reports_the_count_it_chose(tmp_path, small_digits, capsys):
+    np.save(tmp_path / "X.npy", small_digits)
+    code, out, err = run(
+        fit_args("AEGMM", tmp_path / "X.npy", tmp_path / "m.joblib", "--n-clusters", "AUTO", "-q"),
+        capsys,
+    )
+    assert code == 0, err
+    model = joblib.load(tmp_path / "m.joblib")
+    assert model.get_params()["n_clusters"] == "auto"
+    assert f"{model.n_clusters_} clusters" in out
+
+
 @pytest.mark.parametrize(("flag", "bar"), [(None, False), ("--verbose", True), ("-q", False)])
 def test_progress_bar_off_in_pipes_unless_asked(tmp_path, small_digits, capsys, flag, bar):
     np.save(tmp_path / "X.npy", small_digits)
