@@ -431,15 +431,21 @@ def panel_table(rows: dict[tuple[str, str], Row], datasets=PANEL, markdown: bool
         worst = min(by_data, key=by_data.get)
         body.append(["worst margin", est, "", "", "", "", f"{by_data[worst]:+.3f} ({worst})"])
     header = ["data set", "method", "ACC mean ± sd", "worst ACC", "NMI", "fit time", "margin"]
+    caption = (
+        "Default parameters (tables through ``make_pipeline(StandardScaler(), est)``), one "
+        "run per seed; the margin is the mean ACC minus that of the better of "
+        ":class:`~sklearn.cluster.KMeans` and :class:`~sklearn.mixture.GaussianMixture` on "
+        "the same input."
+    )
+    return _table(header, body, caption, markdown)
+
+
+def _table(header: list[str], body: list[list[str]], caption: str, markdown: bool) -> str:
+    """A Markdown table (for a terminal or a note), or a reST list table and its caption."""
     if markdown:
         lines = [header, ["---"] * len(header), *body]
         return "\n".join("| " + " | ".join(cells) + " |" for cells in lines)
-    return _list_table(header, body) + (
-        "\nDefault parameters (tables through ``make_pipeline(StandardScaler(), est)``), one "
-        "run per seed; the margin is the mean ACC minus that of the better of "
-        ":class:`~sklearn.cluster.KMeans` and :class:`~sklearn.mixture.GaussianMixture` on "
-        "the same input.\n"
-    )
+    return _list_table(header, body) + f"\n{caption}\n"
 
 
 def auto_k_problems(records: Iterable[dict[str, Any]]) -> list[str]:
@@ -502,16 +508,14 @@ def auto_k_table(
         "fit time",
         "of which the choice (fit / fit without it)",
     ]
-    if markdown:
-        lines = [header, ["---"] * len(header), *body]
-        return "\n".join("| " + " | ".join(cells) + " |" for cells in lines)
-    return _list_table(header, body) + (
-        '\nDefault parameters with ``n_clusters="auto"``, one run per seed, beside the registry\'s '
+    caption = (
+        'Default parameters with ``n_clusters="auto"``, one run per seed, beside the registry\'s '
         "runs of the same defaults with the number of classes given (same seeds). The fit "
         "time (median over the seeds) includes the choice of the count; its ratio to the "
         'same run without the choice is the cost of ``"auto"``. Tables through '
-        "``make_pipeline(StandardScaler(), est)``.\n"
+        "``make_pipeline(StandardScaler(), est)``."
     )
+    return _table(header, body, caption, markdown)
 
 
 NETWORKS = {"dense": "dense d-500-500-2000-10", "conv": "conv (32, 64, 128)"}

@@ -50,7 +50,8 @@ est = AEGMM("auto", random_state=SEED, **settings).fit(X)
 counts, scores = est.n_clusters_candidates_, est.n_clusters_scores_
 print(f"candidates: {counts[0]} to {counts[-1]}")
 print(f"n_clusters_: {est.n_clusters_} (silhouette {scores.max():.3f})")
-print(f"ACC {cluster_accuracy(y, est.labels_):.3f}, v-measure {v_measure_score(y, est.labels_):.3f}")
+acc, v = cluster_accuracy(y, est.labels_), v_measure_score(y, est.labels_)
+print(f"ACC {acc:.3f}, v-measure {v:.3f}")
 
 # %%
 # The criterion's curve

@@ -361,7 +361,7 @@ def _rebuild_module(
     estimator: BaseDeepClusterer, reader: Reader, entry: dict[str, Any]
 ) -> torch.nn.Module:
     """Build the network from the estimator's parameters and load the saved weights."""
-    n_rows = max(2, int(getattr(estimator, "n_clusters", 2)))
+    n_rows = max(2, int(estimator.n_clusters_))
     dummy = np.zeros((n_rows, int(estimator.n_features_in_)), dtype=np.float32)
     with seeded_torch(0):  # the initial weights are overwritten; keep the user's RNG intact
         module = estimator._build_module(dummy)

@@ -42,6 +42,17 @@ def test_every_registry_file_is_a_run_of_the_defaults_with_its_commit(registry):
     assert 0 < len(list(tables.RESULTS.glob("*.json"))) < 200
 
 
+def test_auto_k_registry_holds_default_runs_with_their_chosen_count_and_curve():
+    runs = tables.load_registry(tables.AUTO_K_RESULTS)
+    assert runs, "benchmarks/results/n_clusters_auto/ is empty"
+    assert tables.auto_k_problems(runs) == []
+    for run in runs:
+        counts, scores = run["n_clusters_candidates"], run["n_clusters_scores"]
+        assert counts[scores.index(max(scores))] == run["n_clusters_chosen"], run["_file"]
+        assert len(run["cluster_sizes"]) == run["n_clusters_chosen"]
+    assert "n_clusters_auto.rst" in {p.name for p in tables.rendered()}
+
+
 def test_registry_holds_one_file_per_estimator_data_set_and_seed(registry):
     keys = [(r["estimator"], r["dataset"], r["seed"]) for r in registry if "benchmark" not in r]
     assert len(keys) == len(set(keys))
