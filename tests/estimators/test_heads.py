@@ -303,6 +303,7 @@ def test_conv_ae_kmeans_small_sets_get_more_steps_and_umap_neighbours(monkeypatc
     """ConvAEKMeans' small-data rule: 25 batches an epoch, 50 UMAP neighbours under 4,096
     rows; AEGMM keeps 10 batches and 30 neighbours; the neighbours reach UMAP."""
     ck, ae = ConvAEKMeans(), AEGMM()
+    ck.n_clusters_ = ae.n_clusters_ = 10  # the count fit resolves before these rules run
     assert (ck._umap_neighbours(1797), ck._umap_neighbours(4096)) == (50, 30)
     assert (ae._umap_neighbours(1797), ae._umap_neighbours(70000)) == (30, 30)
     seen = []
@@ -469,4 +470,6 @@ def test_many_small_clusters_get_wide_codes_and_a_small_neighbourhood(cls):
     assert codes.shape[-1] == 12
     assert est.head_.n_neighbors == 5
     # Ten clusters keep a 10-d code and (on 1,800 rows) the usual neighbourhood.
-    assert cls(3, random_state=0)._network_params()["latent_dim"] == 10
+    three = cls(3, random_state=0)
+    three.n_clusters_ = 3  # the count fit resolves before it builds the network
+    assert three._network_params()["latent_dim"] == 10
