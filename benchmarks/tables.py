@@ -502,7 +502,7 @@ def auto_k_table(
         "data set",
         "method",
         "classes",
-        "n_clusters_ per seed",
+        "``n_clusters_`` per seed",
         "ACC auto / given",
         "NMI auto / given",
         "fit time",

@@ -38,8 +38,14 @@ if FULL:
 else:
     X, y = load_digits(return_X_y=True)
     X = (X / 16.0).astype("float32")
-    # a small network and few epochs: a demonstration, not the accuracy of the defaults
-    settings = {"hidden_dims": (256, 128), "n_epochs": 30, "batch_size": 64}
+    # a small network and few epochs: a demonstration, not the accuracy of the defaults;
+    # input_shape says the rows are 8x8 images, which the choice reads at unit length
+    settings = {
+        "hidden_dims": (256, 128),
+        "n_epochs": 30,
+        "batch_size": 64,
+        "input_shape": (1, 8, 8),
+    }
     data = "scikit-learn digits (8x8)"
 print(f"data: {data}, X {X.shape}, {len(np.unique(y))} classes; settings: {settings}")
 
