@@ -154,16 +154,15 @@ def choose_n_clusters(
         The silhouette of each candidate.
     """
     n = X.shape[0]
-    counts = candidate_counts(n)
-    rows = np.arange(n)
     if n > _MAX_SAMPLES:
-        rows = np.sort(rng.choice(n, _MAX_SAMPLES, replace=False))
-        counts = candidate_counts(_MAX_SAMPLES)
-    Z = _representation(X[rows], images, rng)
-    if np.unique(Z, axis=0).shape[0] < 2 * counts.max():
+        X = X[np.sort(rng.choice(n, _MAX_SAMPLES, replace=False))]
+    counts = candidate_counts(X.shape[0])
+    Z = _representation(X, images, rng)
+    distinct = np.unique(Z, axis=0).shape[0]
+    if distinct < 2 * counts.max():
         raise ValueError(
             'n_clusters="auto" needs at least 2 distinct samples per candidate cluster; '
-            f"X has {np.unique(Z, axis=0).shape[0]} distinct rows. Give n_clusters."
+            f"X has {distinct} distinct rows. Give n_clusters."
         )
     E = fit_umap_embedding(Z, _COMPONENTS, _NEIGHBOURS, 0.0, rng)
     scores = silhouette_curve(E, counts, draw_seed(rng))
