@@ -525,6 +525,13 @@ def _thousands(value: float) -> str:
     return f"{value:,.0f}"
 
 
+def _auto_label(row: dict) -> str:
+    """What ``precision="auto"`` resolved to in a throughput row."""
+    if row["precision"] == "float32":
+        return "float32"
+    return "float32 convolutions" if row.get("float32_convolutions") else "bfloat16"
+
+
 def precision_speed_section(records: list[dict]) -> str:
     """What bfloat16 buys, from the newest throughput record that compares precisions.
 
@@ -552,21 +559,28 @@ def precision_speed_section(records: list[dict]) -> str:
     )
     by_config: dict[tuple, dict[str, dict]] = defaultdict(dict)
     for row in rows:
-        by_config[row["encoder"], row["batch_size"]][row["precision"]] = row
+        # Keyed by the parameter asked for: "auto" resolves to one of the other two.
+        asked = row.get("precision_param", row["precision"])
+        by_config[row["encoder"], row["batch_size"]][asked] = row
+    with_auto = any("auto" in precisions for precisions in by_config.values())
     table_rows = []
     for (encoder, batch), precisions in by_config.items():
-        f32, bf16 = precisions.get("float32"), precisions.get("bfloat16")
+        f32, bf16, auto = (precisions.get(p) for p in ("float32", "bfloat16", "auto"))
         if f32 is None or bf16 is None:
             continue
-        table_rows.append(
-            [
-                f"{NETWORKS.get(encoder, encoder)}, {batch}",
-                _thousands(f32["samples_per_second"]),
-                _thousands(bf16["samples_per_second"]),
-                f"{bf16['speedup_over_float32']:.2f}x",
-            ]
-        )
+        cells = [
+            f"{NETWORKS.get(encoder, encoder)}, {batch}",
+            _thousands(f32["samples_per_second"]),
+            _thousands(bf16["samples_per_second"]),
+            f"{bf16['speedup_over_float32']:.2f}x",
+        ]
+        if with_auto:
+            label = f"{auto['speedup_over_float32']:.2f}x ({_auto_label(auto)})" if auto else ""
+            cells.append(label)
+        table_rows.append(cells)
     header = ["network, batch size", "float32, samples/s", "bfloat16, samples/s", "speed-up"]
+    if with_auto:
+        header.append('"auto": speed-up (what it ran)')
     text = intro + _list_table(header, table_rows, "Training rate by precision")
     gemm = record.get("gemm_gflops") or {}
     sentences = []

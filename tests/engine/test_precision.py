@@ -43,32 +43,93 @@ def blobs():
 
 
 # ------------------------------------------------------------------------------ resolution
-def test_auto_is_float32_on_a_cpu_without_bfloat16_units(monkeypatch):
-    monkeypatch.setattr(_utils, "cpu_has_fast_bfloat16", lambda: False)
-    assert resolve_precision("auto", torch.device("cpu")) == "float32"
+#: torch's CPU capability readings of the three kinds of CPU the rule tells apart.
+NO_BF16 = {"avx512_bf16": False, "amx_bf16": False}
+AVX512_BF16 = {"avx512_bf16": True, "amx_bf16": False}  # e.g. AMD EPYC (Zen 4)
+AMX = {"avx512_bf16": True, "amx_bf16": True}  # e.g. Intel Xeon (Sapphire Rapids)
 
 
-def test_auto_is_bfloat16_on_a_cpu_with_amx(monkeypatch):
-    monkeypatch.setattr(_utils, "cpu_has_fast_bfloat16", lambda: True)
-    assert resolve_precision("auto", torch.device("cpu")) == "bfloat16"
+def _cpu(monkeypatch, capability):
+    monkeypatch.setattr(_utils, "_cpu_capability", lambda: dict(capability))
 
 
-def test_explicit_values_are_kept(monkeypatch):
-    monkeypatch.setattr(_utils, "cpu_has_fast_bfloat16", lambda: False)
+@pytest.mark.parametrize(
+    "capability, expected",
+    [
+        (NO_BF16, ("float32", False)),
+        (AVX512_BF16, ("bfloat16", True)),  # bfloat16 convolutions gain nothing without AMX
+        (AMX, ("bfloat16", False)),
+    ],
+)
+def test_auto_is_pinned_to_the_cpu_flags(monkeypatch, capability, expected):
+    _cpu(monkeypatch, capability)
+    assert resolve_precision("auto", torch.device("cpu")) == expected
+
+
+@pytest.mark.parametrize("capability", [NO_BF16, AVX512_BF16, AMX])
+def test_explicit_values_are_kept_for_every_layer(monkeypatch, capability):
+    _cpu(monkeypatch, capability)
     for value in ("float32", "bfloat16"):
-        assert resolve_precision(value, torch.device("cpu")) == value
+        assert resolve_precision(value, torch.device("cpu")) == (value, False)
 
 
-def test_capability_probe_returns_a_bool():
+def test_capability_probes_return_bools():
     assert isinstance(_utils.cpu_has_fast_bfloat16(), bool)
+    assert isinstance(_utils.cpu_has_amx(), bool)
 
 
-@pytest.mark.parametrize("probe, expected", [(False, "float32"), (True, "bfloat16")])
-def test_resolved_precision_is_recorded_and_the_parameter_kept(blobs, monkeypatch, probe, expected):
-    monkeypatch.setattr(_utils, "cpu_has_fast_bfloat16", lambda: probe)
+@pytest.mark.parametrize(
+    "capability, expected",
+    [(NO_BF16, ("float32", False)), (AVX512_BF16, ("bfloat16", True)), (AMX, ("bfloat16", False))],
+)
+def test_resolved_precision_is_recorded_and_the_parameter_kept(
+    blobs, monkeypatch, capability, expected
+):
+    _cpu(monkeypatch, capability)
     est = tiny("AEGMM", n_epochs=1).fit(blobs[0])
     assert est.precision == "auto"
-    assert est._precision == expected
+    assert (est._precision, est._float32_convolutions) == expected
+
+
+def _layer_dtypes(module, X):
+    """The output dtype of every convolution and dense layer of a forward pass under the
+    engine's CPU bfloat16 autocast."""
+    seen, hooks = {}, []
+    for layer in module.modules():
+        if isinstance(layer, (torch.nn.Conv2d, torch.nn.ConvTranspose2d, torch.nn.Linear)):
+            kind = "dense" if isinstance(layer, torch.nn.Linear) else "conv"
+            hooks.append(
+                layer.register_forward_hook(
+                    lambda m, i, o, kind=kind: seen.setdefault(kind, set()).add(o.dtype)
+                )
+            )
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        module(torch.as_tensor(X))
+    for hook in hooks:
+        hook.remove()
+    return seen
+
+
+@pytest.mark.parametrize(
+    "capability, precision, conv_dtype",
+    [
+        (AVX512_BF16, "auto", torch.float32),
+        (AMX, "auto", torch.bfloat16),
+        (AVX512_BF16, "bfloat16", torch.bfloat16),
+    ],
+)
+def test_convolutions_leave_bfloat16_where_the_cpu_lacks_amx(
+    monkeypatch, capability, precision, conv_dtype
+):
+    """Under ``"auto"`` on a CPU without AMX the convolutions run in float32 and the dense
+    layers in bfloat16; with AMX, or an explicit ``"bfloat16"``, every layer is bfloat16."""
+    _cpu(monkeypatch, capability)
+    X = np.random.RandomState(0).uniform(size=(64, 256)).astype(np.float32)
+    est = dict(all_estimators())["ConvAEKMeans"](  # 16x16: no map is one pixel wide
+        2, input_shape=(1, 16, 16), n_epochs=1, precision=precision, device="cpu", random_state=0
+    ).fit(X)
+    assert est._precision == "bfloat16"
+    assert _layer_dtypes(est.module_, X) == {"conv": {conv_dtype}, "dense": {torch.bfloat16}}
 
 
 def test_invalid_precision_is_a_clear_error(blobs):
@@ -94,7 +155,7 @@ def test_bfloat16_runs_even_without_bfloat16_units_and_matches_float32(name, blo
     the weights themselves kept in bfloat16 (their updates rounded away) the autoencoder's
     losses drifted 10% from the float32 ones.
     """
-    monkeypatch.setattr(_utils, "cpu_has_fast_bfloat16", lambda: False)
+    _cpu(monkeypatch, NO_BF16)
     X, y = blobs
     f32 = tiny(name, precision="float32").fit(X)
     bf16 = tiny(name, precision="bfloat16").fit(X)
@@ -187,7 +248,7 @@ def test_bfloat16_digits_fit_has_no_nan(digits, seed):
 @pytest.mark.parametrize("supported, expected", [(True, "bfloat16"), (False, "float32")])
 def test_auto_on_cuda_follows_the_gpus_bfloat16_support(monkeypatch, supported, expected):
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: supported)
-    assert resolve_precision("auto", torch.device("cuda")) == expected
+    assert resolve_precision("auto", torch.device("cuda")) == (expected, False)
 
 
 def _conv_gradients(layer, x):
