@@ -99,7 +99,7 @@ def engine_epochs(
         gmm_n_init=1,
     )
     est.fit(X)
-    return [r["seconds"] for r in est.history_ if r["phase"] == "pretrain"], est
+    return [r["seconds"] for r in est.history_ if r["phase"] == "train"], est
 
 
 def main() -> None:
@@ -156,7 +156,7 @@ def main() -> None:
                         3,
                     ),
                     "final_loss": next(
-                        r["loss"] for r in reversed(est.history_) if r["phase"] == "pretrain"
+                        r["loss"] for r in reversed(est.history_) if r["phase"] == "train"
                     ),
                     "n_params": sum(p.numel() for p in est.module_.parameters()),
                 }
