@@ -569,7 +569,6 @@ def run_benchmark(
         "private_settings": {**known, **settings_overrides},
         "settings_overrides": settings_overrides,
         "precision": getattr(est, "_precision", None),
-        "float32_convolutions": getattr(est, "_float32_convolutions", None),
         "metrics": metrics,
         # Cluster sizes of the training partition (an empty cluster shows as 0) and the
         # warnings the fit raised (a ClusterCollapseWarning names a collapse).

@@ -585,14 +585,6 @@ def _thousands(value: float) -> str:
     return f"{value:,.0f}"
 
 
-def _auto_label(row: dict) -> str:
-    """What ``precision="auto"`` resolved to in a throughput row."""
-    if row["precision"] == "float32":
-        return "float32"
-    convolutions = row.get("float32_convolutions") and row.get("encoder") != "dense"
-    return "float32 convolutions" if convolutions else "bfloat16"
-
-
 def precision_speed_section(records: list[dict]) -> str:
     """What bfloat16 buys, from the newest throughput record that compares precisions.
 
@@ -643,7 +635,7 @@ def precision_speed_section(records: list[dict]) -> str:
             f"{bf16['speedup_over_float32']:.2f}x",
         ]
         if with_auto:
-            label = f"{auto['speedup_over_float32']:.2f}x ({_auto_label(auto)})" if auto else ""
+            label = f"{auto['speedup_over_float32']:.2f}x ({auto['precision']})" if auto else ""
             cells.append(label)
         table_rows.append(cells)
     header = ["network, batch size", "float32, samples/s", "bfloat16, samples/s", "speed-up"]

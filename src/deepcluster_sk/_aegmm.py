@@ -98,8 +98,7 @@ class AEGMM(AutoencoderClusterer):
     precision : {"auto", "float32", "bfloat16"}, default="auto"
         Precision of the network's matrix products and convolutions during training
         (``torch.autocast``). ``"auto"`` is bfloat16 on a CUDA GPU that supports it and on
-        a CPU with AMX or AVX-512-BF16 (without AMX, the convolutions
-        stay float32), float32 elsewhere; losses, optimizer state and
+        a CPU with AMX or AVX-512-BF16, float32 elsewhere; losses, optimizer state and
         weights stay float32. Inference (``transform``, ``predict``) always runs in
         float32, so results do not depend on the training hardware's precision.
     device : {"auto", "cpu", "cuda"} or torch.device, default="auto"

@@ -52,7 +52,6 @@ from ._utils import (
 )
 from ._version import __version__
 from .nn.losses import reconstruction_loss
-from .nn.networks import set_float32_convolutions
 
 __all__ = ["BaseDeepClusterer"]
 
@@ -349,9 +348,7 @@ class BaseDeepClusterer(
             raise ValueError(f"n_samples={X.shape[0]} should be >= n_clusters={self.n_clusters}.")
         self.likelihood_ = resolve_likelihood(self.likelihood, X, type(self).__name__)
         self._device = resolve_device(self.device)
-        self._precision, self._float32_convolutions = resolve_precision(
-            self.precision, self._device
-        )
+        self._precision = resolve_precision(self.precision, self._device)
         self._batch_size = resolve_batch_size(self.batch_size, X.shape[0], self._auto_min_batches)
         rng = check_random_state(self.random_state)
         seed = draw_seed(rng)
@@ -363,7 +360,6 @@ class BaseDeepClusterer(
             with seeded_torch(seed):
                 module = self._build_module(X)
             self.history_ = []
-        set_float32_convolutions(module, self._float32_convolutions)
         self.module_ = module.to(self._device)
         self.input_shape_ = module.input_shape
         if not self._images() and X.shape[0] < _SMALL_TABLE_ROWS * self.n_clusters_:

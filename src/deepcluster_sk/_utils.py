@@ -18,7 +18,7 @@ import torch
 
 __all__ = [
     "as_tensor",
-    "cpu_has_amx",
+    "cpu_capability",
     "cpu_has_fast_bfloat16",
     "data_device",
     "draw_seed",
@@ -276,11 +276,15 @@ def resolve_image_shape(
     return shape  # type: ignore[return-value]
 
 
-def _cpu_capability() -> dict:
-    """torch's own reading of the CPU's instruction sets (empty where torch has none)."""
+def cpu_capability() -> dict[str, Any]:
+    """torch's own reading of the CPU: instruction sets (``{"avx512_bf16": True, ...}``),
+    name and cache sizes.
+
+    Empty where this torch build does not report it.
+    """
     try:
         return dict(torch._C._cpu._get_cpu_capability())
-    except AttributeError:  # an older or different torch build: assume nothing
+    except AttributeError:  # an older or different torch build
         return {}
 
 
@@ -288,20 +292,12 @@ def cpu_has_fast_bfloat16() -> bool:
     """Whether this CPU computes bfloat16 matrix products natively (AMX-BF16 or AVX-512-BF16).
 
     On such CPUs bfloat16 matrix products run faster than float32 ones, and so does the
-    training of dense autoencoders (``benchmarks/throughput.py`` measures both; the user
-    guide's speed page shows its results). CPUs without either instruction set emulate
-    bfloat16 and gain nothing.
+    autoencoders' training (``benchmarks/throughput.py`` measures both; the user guide's
+    speed page shows its results). CPUs without either instruction set emulate bfloat16
+    and gain nothing.
     """
-    capability = _cpu_capability()
+    capability = cpu_capability()
     return bool(capability.get("amx_bf16", False) or capability.get("avx512_bf16", False))
-
-
-def cpu_has_amx() -> bool:
-    """Whether this CPU has AMX-BF16 tiles, which oneDNN's bfloat16 convolutions need to gain.
-
-    With AVX-512-BF16 alone, bfloat16 convolutions train no faster than float32 ones.
-    """
-    return bool(_cpu_capability().get("amx_bf16", False))
 
 
 #: ``batch_size="auto"``: the largest and smallest batch, and the fewest batches an epoch has
@@ -338,35 +334,31 @@ def resolve_batch_size(
     return size
 
 
-def resolve_precision(precision: str, device: torch.device) -> tuple[str, bool]:
-    """Turn the ``precision`` parameter into the training precision, per kind of layer.
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """Turn the ``precision`` parameter into ``"float32"`` or ``"bfloat16"``.
 
     Parameters
     ----------
     precision : {"auto", "float32", "bfloat16"}
         ``"auto"`` is bfloat16 where the device computes it fast (a CUDA GPU that supports
-        bfloat16, a CPU with AMX or AVX-512-BF16) and float32 elsewhere; on a CPU with
-        AVX-512-BF16 but no AMX the convolutions stay float32 (bfloat16 convolutions
-        gain nothing there) while the dense layers train in bfloat16. An explicit
-        ``"bfloat16"`` runs every layer in bfloat16 on any device (emulated, possibly
-        slower, on CPUs without bfloat16 units).
+        bfloat16, a CPU with AMX or AVX-512-BF16) and float32 elsewhere. An explicit
+        ``"bfloat16"`` runs on any device (emulated, possibly slower, on CPUs without
+        bfloat16 units).
     device : torch.device
         The training device.
 
     Returns
     -------
-    precision : str
-        ``"float32"`` or ``"bfloat16"``: the dtype of the training's autocast region.
-    float32_convolutions : bool
-        Whether the convolutions leave that region for float32.
+    str
+        ``"float32"`` or ``"bfloat16"``.
     """
     if precision != "auto":
-        return precision, False
+        return precision
     if device.type == "cuda":
-        return ("bfloat16" if torch.cuda.is_bf16_supported() else "float32"), False
+        return "bfloat16" if torch.cuda.is_bf16_supported() else "float32"
     if device.type == "cpu" and cpu_has_fast_bfloat16():
-        return "bfloat16", not cpu_has_amx()
-    return "float32", False
+        return "bfloat16"
+    return "float32"
 
 
 def import_optional(module: str, *, extra: str, feature: str) -> Any:

@@ -43,22 +43,25 @@ def blobs():
 
 
 # ------------------------------------------------------------------------------ resolution
-#: torch's CPU capability readings of the three kinds of CPU the rule tells apart.
+#: torch's CPU capability readings of the kinds of CPU the rule tells apart.
 NO_BF16 = {"avx512_bf16": False, "amx_bf16": False}
 AVX512_BF16 = {"avx512_bf16": True, "amx_bf16": False}  # e.g. AMD EPYC (Zen 4)
 AMX = {"avx512_bf16": True, "amx_bf16": True}  # e.g. Intel Xeon (Sapphire Rapids)
 
 
 def _cpu(monkeypatch, capability):
-    monkeypatch.setattr(_utils, "_cpu_capability", lambda: dict(capability))
+    monkeypatch.setattr(_utils, "cpu_capability", lambda: dict(capability))
 
 
 @pytest.mark.parametrize(
     "capability, expected",
     [
-        (NO_BF16, ("float32", False)),
-        (AVX512_BF16, ("bfloat16", True)),  # bfloat16 convolutions gain nothing without AMX
-        (AMX, ("bfloat16", False)),
+        (NO_BF16, "float32"),
+        # Measured (benchmarks/results/throughput.json): without AMX the convolutions train
+        # in bfloat16 at float32's speed at batch 256 and faster at 1024, dense layers faster.
+        (AVX512_BF16, "bfloat16"),
+        (AMX, "bfloat16"),
+        ({}, "float32"),  # a torch build that reports nothing
     ],
 )
 def test_auto_is_pinned_to_the_cpu_flags(monkeypatch, capability, expected):
@@ -67,69 +70,26 @@ def test_auto_is_pinned_to_the_cpu_flags(monkeypatch, capability, expected):
 
 
 @pytest.mark.parametrize("capability", [NO_BF16, AVX512_BF16, AMX])
-def test_explicit_values_are_kept_for_every_layer(monkeypatch, capability):
+def test_explicit_values_are_kept(monkeypatch, capability):
     _cpu(monkeypatch, capability)
     for value in ("float32", "bfloat16"):
-        assert resolve_precision(value, torch.device("cpu")) == (value, False)
+        assert resolve_precision(value, torch.device("cpu")) == value
 
 
-def test_capability_probes_return_bools():
+def test_capability_probe_returns_a_bool():
     assert isinstance(_utils.cpu_has_fast_bfloat16(), bool)
-    assert isinstance(_utils.cpu_has_amx(), bool)
+    flags = _utils.cpu_capability()
+    assert all(isinstance(flags.get(name, False), bool) for name in ("avx512_bf16", "amx_bf16"))
 
 
-@pytest.mark.parametrize(
-    "capability, expected",
-    [(NO_BF16, ("float32", False)), (AVX512_BF16, ("bfloat16", True)), (AMX, ("bfloat16", False))],
-)
+@pytest.mark.parametrize("capability, expected", [(NO_BF16, "float32"), (AMX, "bfloat16")])
 def test_resolved_precision_is_recorded_and_the_parameter_kept(
     blobs, monkeypatch, capability, expected
 ):
     _cpu(monkeypatch, capability)
     est = tiny("AEGMM", n_epochs=1).fit(blobs[0])
     assert est.precision == "auto"
-    assert (est._precision, est._float32_convolutions) == expected
-
-
-def _layer_dtypes(module, X):
-    """The output dtype of every convolution and dense layer of a forward pass under the
-    engine's CPU bfloat16 autocast."""
-    seen, hooks = {}, []
-    for layer in module.modules():
-        if isinstance(layer, (torch.nn.Conv2d, torch.nn.ConvTranspose2d, torch.nn.Linear)):
-            kind = "dense" if isinstance(layer, torch.nn.Linear) else "conv"
-            hooks.append(
-                layer.register_forward_hook(
-                    lambda m, i, o, kind=kind: seen.setdefault(kind, set()).add(o.dtype)
-                )
-            )
-    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
-        module(torch.as_tensor(X))
-    for hook in hooks:
-        hook.remove()
-    return seen
-
-
-@pytest.mark.parametrize(
-    "capability, precision, conv_dtype",
-    [
-        (AVX512_BF16, "auto", torch.float32),
-        (AMX, "auto", torch.bfloat16),
-        (AVX512_BF16, "bfloat16", torch.bfloat16),
-    ],
-)
-def test_convolutions_leave_bfloat16_where_the_cpu_lacks_amx(
-    monkeypatch, capability, precision, conv_dtype
-):
-    """Under ``"auto"`` on a CPU without AMX the convolutions run in float32 and the dense
-    layers in bfloat16; with AMX, or an explicit ``"bfloat16"``, every layer is bfloat16."""
-    _cpu(monkeypatch, capability)
-    X = np.random.RandomState(0).uniform(size=(64, 256)).astype(np.float32)
-    est = dict(all_estimators())["ConvAEKMeans"](  # 16x16: no map is one pixel wide
-        2, input_shape=(1, 16, 16), n_epochs=1, precision=precision, device="cpu", random_state=0
-    ).fit(X)
-    assert est._precision == "bfloat16"
-    assert _layer_dtypes(est.module_, X) == {"conv": {conv_dtype}, "dense": {torch.bfloat16}}
+    assert est._precision == expected
 
 
 def test_invalid_precision_is_a_clear_error(blobs):
@@ -248,7 +208,7 @@ def test_bfloat16_digits_fit_has_no_nan(digits, seed):
 @pytest.mark.parametrize("supported, expected", [(True, "bfloat16"), (False, "float32")])
 def test_auto_on_cuda_follows_the_gpus_bfloat16_support(monkeypatch, supported, expected):
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: supported)
-    assert resolve_precision("auto", torch.device("cuda")) == (expected, False)
+    assert resolve_precision("auto", torch.device("cuda")) == expected
 
 
 def _conv_gradients(layer, x):

@@ -26,7 +26,6 @@ __all__ = [
     "dense_decoder",
     "dense_encoder",
     "mlp",
-    "set_float32_convolutions",
 ]
 
 
@@ -103,61 +102,41 @@ def conv_output_sizes(height: int, width: int, n_blocks: int) -> list[tuple[int,
     return sizes
 
 
-def _leaves_bfloat16(
-    layer: nn.Module, x: torch.Tensor, stride: tuple[int, ...], narrow_width: int
-) -> bool:
-    """Whether a convolution of ``x`` runs in float32 inside a CPU bfloat16 autocast region.
+def _leaves_bfloat16(x: torch.Tensor, stride: tuple[int, ...], narrow_width: int) -> bool:
+    """Whether a strided convolution of ``x`` must leave a CPU bfloat16 autocast region.
 
-    Two cases, both on the CPU under bfloat16 autocast only:
-
-    - ``layer.float32_on_cpu`` is set (:func:`set_float32_convolutions`): the estimator
-      asked for it because the CPU has no AMX. There oneDNN's bfloat16 convolutions train
-      no faster than float32 ones, while the dense layers still gain (the user guide's
-      speed page has the figures).
-    - A strided convolution whose low-resolution side is one pixel wide: a ``Conv2d`` whose
-      output, or a ``ConvTranspose2d`` whose input, has width 1. oneDNN's bfloat16
-      convolutions on CPUs with AMX return non-deterministic gradients, NaN or 1e35 at
-      times, for such maps (measured on an Intel Xeon with AMX, torch 2.13, maps up to
-      6x6, with or without channels_last; wider maps and stride 1 were exact). Such maps
-      are tiny, so computing them in float32 costs nothing.
+    oneDNN's bfloat16 convolutions on CPUs with AMX return non-deterministic gradients, NaN
+    or 1e35 at times, when the low-resolution side of a stride-2 convolution is one pixel
+    wide: a ``Conv2d`` whose output, or a ``ConvTranspose2d`` whose input, has width 1
+    (measured on an Intel Xeon with AMX, torch 2.13, maps up to 6x6, with or without
+    channels_last; wider maps and stride 1 were exact). Such maps are tiny, so computing
+    them in float32 costs nothing.
     """
-    if x.device.type != "cpu" or not torch.is_autocast_enabled("cpu"):
-        return False
-    return bool(getattr(layer, "float32_on_cpu", False)) or (narrow_width == 1 and stride[-1] > 1)
-
-
-def set_float32_convolutions(module: nn.Module, enabled: bool) -> None:
-    """Run every convolution of ``module`` in float32 under CPU bfloat16 autocast, or not.
-
-    Parameters
-    ----------
-    module : torch.nn.Module
-        A network; its dense layers keep the autocast precision.
-    enabled : bool
-        Whether the convolutions leave bfloat16 (see ``precision="auto"``).
-    """
-    for layer in module.modules():
-        if isinstance(layer, (_Conv2d, _ConvTranspose2d)):
-            layer.float32_on_cpu = bool(enabled)
+    return (
+        narrow_width == 1
+        and stride[-1] > 1
+        and x.device.type == "cpu"
+        and torch.is_autocast_enabled("cpu")
+    )
 
 
 class _Conv2d(nn.Conv2d):
-    """``nn.Conv2d`` that leaves bfloat16 where :func:`_leaves_bfloat16` says so."""
+    """``nn.Conv2d`` that leaves bfloat16 for outputs one pixel wide (see above)."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         pad, k, s, d = self.padding[-1], self.kernel_size[-1], self.stride[-1], self.dilation[-1]
         out_width = (x.shape[-1] + 2 * int(pad) - d * (k - 1) - 1) // s + 1
-        if _leaves_bfloat16(self, x, self.stride, out_width):
+        if _leaves_bfloat16(x, self.stride, out_width):
             with torch.autocast("cpu", enabled=False):
                 return super().forward(x.float())
         return super().forward(x)
 
 
 class _ConvTranspose2d(nn.ConvTranspose2d):
-    """``nn.ConvTranspose2d`` that leaves bfloat16 where :func:`_leaves_bfloat16` says so."""
+    """``nn.ConvTranspose2d`` that leaves bfloat16 for inputs one pixel wide (see above)."""
 
     def forward(self, x: torch.Tensor, output_size: list[int] | None = None) -> torch.Tensor:
-        if _leaves_bfloat16(self, x, self.stride, x.shape[-1]):
+        if _leaves_bfloat16(x, self.stride, x.shape[-1]):
             with torch.autocast("cpu", enabled=False):
                 return super().forward(x.float(), output_size)
         return super().forward(x, output_size)
