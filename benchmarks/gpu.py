@@ -14,7 +14,7 @@ no GPU is: the test suite runs it that way.
 Usage::
 
     python benchmarks/gpu.py --data DIR [--seed 0] [--out benchmarks/results/gpu]
-    python benchmarks/gpu.py --data DIR --dry-run --out /tmp/gpu-dry
+    python benchmarks/gpu.py --data DIR --dry-run
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import argparse
 import json
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -32,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).parent))  # benchmarks/ is not a package
 from harness import machine_info, run_benchmark, write_result
 
 ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results" / "gpu"
 ESTIMATORS = ("AEGMM", "ConvAEKMeans", "DVAEClusterer")
 #: The tests that need a GPU: each skips without one, and names CUDA or a GPU.
 CUDA_TESTS = "cuda or gpu"
@@ -64,7 +66,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=None, help="folder of mnist.npz")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "gpu"))
+    parser.add_argument(
+        "--out",
+        default=None,
+        help="output folder (default: benchmarks/results/gpu/; a new temporary folder for "
+        "--dry-run, whose toy runs never belong in the results)",
+    )
     parser.add_argument("--estimators", default=",".join(ESTIMATORS))
     parser.add_argument(
         "--dry-run", action="store_true", help="the same steps on the CPU, at toy size"
@@ -74,6 +81,8 @@ def main(argv: list[str] | None = None) -> dict:
     if not args.dry_run and not torch.cuda.is_available():
         parser.error("no CUDA GPU is visible to torch: run on a GPU machine, or pass --dry-run")
     device = torch.device("cpu" if args.dry_run else "cuda")
+    if args.out is None:
+        args.out = tempfile.mkdtemp() if args.dry_run else str(RESULTS)
     runs = {}
     for name in args.estimators.split(","):
         record = run_benchmark(

@@ -32,7 +32,7 @@ from sklearn.model_selection import KFold, cross_val_predict
 from sklearn.neighbors import KNeighborsClassifier
 
 from deepcluster_sk import all_estimators
-from deepcluster_sk._utils import resolve_device
+from deepcluster_sk._utils import cpu_capability, resolve_device
 from deepcluster_sk.datasets import get_data_home, load_mnist, load_npz, load_usps
 from deepcluster_sk.metrics import _match_clusters, cluster_accuracy
 
@@ -170,10 +170,7 @@ def cpu_info() -> dict[str, Any]:
     detection, the model comes from :func:`platform.processor` and the flags are omitted.
     """
     info: dict[str, Any] = {"torch_cpu_capability": torch.backends.cpu.get_cpu_capability()}
-    try:
-        capability = torch._C._cpu._get_cpu_capability()  # a private but stable dict
-    except AttributeError:
-        capability = {}
+    capability = cpu_capability()
     info["cpu"] = (
         capability.get("cpu_name") or platform.processor() or platform.machine() or "unknown"
     )

@@ -9,10 +9,7 @@ Writes:
 - ``docs/_tables/throughput_precision.rst``: the speed guide's training rates by precision;
 - ``docs/_tables/panel.rst``: the development panel (margins over the better baseline);
 - ``docs/_tables/n_clusters_auto.rst``: the runs with ``n_clusters="auto"``
-  (``benchmarks/results/n_clusters_auto/``) beside the runs with the number of classes given;
-- ``docs/_tables/time_to_accuracy.rst``: accuracy against fit time, from the runs with
-  cheaper settings in ``benchmarks/results/time_to_accuracy/`` and the registry's runs of
-  the defaults on the same CPU.
+  (``benchmarks/results/n_clusters_auto/``) beside the runs with the number of classes given.
 
 The ACC-against-time chart of the benchmark page is drawn by :func:`plot_acc_vs_time` when
 the documentation is built (``docs/_ext/benchmark_page.py``).
@@ -44,8 +41,6 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 #: The runs of the defaults with ``n_clusters="auto"`` (``benchmarks/run.py --auto-k``).
 AUTO_K_RESULTS = RESULTS / "n_clusters_auto"
-#: Runs that trade accuracy for time: the points of the time-to-accuracy curves.
-TIME_RESULTS = RESULTS / "time_to_accuracy"
 PUBLISHED = ROOT / "benchmarks" / "published.json"
 README = ROOT / "README.md"
 DOCS_TABLES = ROOT / "docs" / "_tables"
@@ -523,61 +518,6 @@ def auto_k_table(
     return _table(header, body, caption, markdown)
 
 
-def _setting(record: dict[str, Any]) -> str:
-    chosen = overrides(record)
-    if not chosen:
-        return "defaults"
-    return ", ".join(f"``{k}={json.dumps(v)}``" for k, v in sorted(chosen.items()))
-
-
-def time_to_accuracy_table(
-    points: list[dict[str, Any]], registry: list[dict[str, Any]], markdown: bool = False
-) -> str:
-    """ACC against fit time: one row per run, fastest first, per estimator and data set.
-
-    ``points`` are runs with cheaper settings (:data:`TIME_RESULTS`); the registry's runs of
-    the defaults join them where they ran on the same CPU model, so that each table
-    compares times measured on one kind of machine.
-    """
-    if not points:
-        return "*No time-to-accuracy run yet.*\n"
-    text = []
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for record in points:
-        groups[record["estimator"], record["dataset"]].append(record)
-    for (est, data), runs in sorted(groups.items()):
-        machines = {_hardware(r) for r in runs}
-        runs = runs + [
-            r
-            for r in registry
-            if (r.get("estimator"), r.get("dataset")) == (est, data)
-            and not overrides(r)
-            and _hardware(r) in machines
-        ]
-        body = []
-        for r in sorted(runs, key=lambda r: r["fit_seconds"]):
-            phases = ", ".join(
-                f"{name} {_seconds(float(t))}"
-                for name, t in (r.get("phase_seconds") or {}).items()
-                if float(t) > 0
-            )
-            body.append(
-                [
-                    _setting(r),
-                    str(r["seed"]),
-                    f"{r['metrics']['acc']:.4f}",
-                    f"{r['metrics']['nmi']:.4f}",
-                    _seconds(float(r["fit_seconds"])),
-                    phases,
-                    _hardware(r),
-                ]
-            )
-        header = ["settings (beside the defaults)", "seed", "ACC", "NMI", "fit", "phases", "CPU"]
-        caption = f"{est} on {DATASETS.get(data, data)}: accuracy against fit time"
-        text.append(_table(header, body, caption, markdown))
-    return "\n".join(text)
-
-
 NETWORKS = {"dense": "dense d-500-500-2000-10", "conv": "conv (32, 64, 128)"}
 
 
@@ -721,9 +661,6 @@ def rendered(results_dir: Path = RESULTS, readme_text: str | None = None) -> dic
     outputs[DOCS_TABLES / "panel.rst"] = panel_table(rows)
     auto = summarize(load_registry(results_dir / AUTO_K_RESULTS.name))
     outputs[DOCS_TABLES / "n_clusters_auto.rst"] = auto_k_table(auto, rows)
-    outputs[DOCS_TABLES / "time_to_accuracy.rst"] = time_to_accuracy_table(
-        load_registry(results_dir / TIME_RESULTS.name), records
-    )
     text = README.read_text(encoding="utf-8") if readme_text is None else readme_text
     outputs[README] = replace_block(text, readme_table(rows))
     return outputs

@@ -167,14 +167,15 @@ def main() -> None:
                         dense_f32 = (row, est)
                 rows.append(row)
                 print(json.dumps(row), flush=True)
+    flags = cpu_capability()
     result = {
         "benchmark": "throughput",
         "n_samples": int(X.shape[0]),
         "epochs": args.epochs,
         "gemm_gflops": {k: round(v, 2) for k, v in gemm.items()},
         "auto_precision_cpu": resolve_precision("auto", torch.device("cpu")),
-        "cpu_amx_bf16": bool(cpu_capability().get("amx_bf16", False)),
-        "cpu_avx512_bf16": bool(cpu_capability().get("avx512_bf16", False)),
+        "cpu_amx_bf16": bool(flags.get("amx_bf16", False)),
+        "cpu_avx512_bf16": bool(flags.get("avx512_bf16", False)),
         "rows": rows,
     }
     if not args.skip_plain and dense_f32 is not None:

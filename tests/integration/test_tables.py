@@ -53,18 +53,6 @@ def test_auto_k_registry_holds_default_runs_with_their_chosen_count_and_curve():
     assert "n_clusters_auto.rst" in {p.name for p in tables.rendered()}
 
 
-def test_time_to_accuracy_runs_are_clean_timed_runs_and_each_is_a_row(registry):
-    runs = tables.load_registry(tables.TIME_RESULTS)
-    assert runs, "benchmarks/results/time_to_accuracy/ is empty"
-    for run in runs:
-        assert run["commit"] and run["tree_clean"] is True, run["_file"]
-        assert tables.overrides(run), f"{run['_file']}: a run of the defaults goes to the registry"
-        assert sum(run["phase_seconds"].values()) <= run["fit_seconds"], run["_file"]
-    text = tables.time_to_accuracy_table(runs, registry, markdown=True)
-    for run in runs:
-        assert f"| {run['metrics']['acc']:.4f} |" in text, run["_file"]
-
-
 def test_registry_holds_one_file_per_estimator_data_set_and_seed(registry):
     keys = [(r["estimator"], r["dataset"], r["seed"]) for r in registry if "benchmark" not in r]
     assert len(keys) == len(set(keys))
