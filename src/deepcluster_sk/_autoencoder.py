@@ -15,15 +15,15 @@ from numbers import Integral
 import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn.neighbors import NearestNeighbors
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseDeepClusterer
 from ._heads import ClusterHead, ManifoldHead
 from ._manifold import umap_neighbours, unit_rows
 from ._networks import build_autoencoder
+from ._partitions import agreeing_rows
 from ._training import JointPhase, full_precision
-from ._utils import draw_seed, make_generator, random_affine
+from ._utils import draw_seed, image_moves, make_generator
 
 __all__ = ["AutoencoderClusterer"]
 
@@ -41,9 +41,6 @@ _SELF_TRAINING_MIN_CLUSTER = 2 * _NEAREST
 #: Scale of the cosine classifier's logits (its weights start at the clusters' mean
 #: directions).
 _LOGIT_SCALE = 10.0
-#: Random moves of image rows: shifts up to this fraction of the height and width,
-#: rotations up to this many degrees.
-_SHIFT, _ROTATION = 0.1, 10.0
 #: UMAP of ``manifold="umap"``: N2D's ``min_dist`` 0, and at most 30 neighbours (N2D: 20;
 #: fewer for many small clusters, see ``umap_neighbours``).
 _UMAP_NEIGHBOURS, _UMAP_MIN_DIST = 30, 0.0
@@ -137,9 +134,7 @@ class AutoencoderClusterer(BaseDeepClusterer):
             return None
         labels = self.head_.predict(codes)
         space = unit_rows(codes) if self.manifold is not None and self._images() else codes
-        near = NearestNeighbors(n_neighbors=min(_NEAREST + 1, len(space))).fit(space)
-        index = near.kneighbors(space, return_distance=False)[:, 1:]
-        keep = (labels[index] == labels[:, None]).mean(axis=1) >= _AGREEMENT
+        keep = agreeing_rows(space, labels, _NEAREST, _AGREEMENT)
         directions = np.zeros((self.n_clusters_, codes.shape[1]), dtype=np.float32)
         for k in range(self.n_clusters_):
             rows = unit_rows(codes[keep & (labels == k)])
@@ -148,10 +143,8 @@ class AutoencoderClusterer(BaseDeepClusterer):
         weight = torch.nn.Parameter(torch.from_numpy(directions).to(self._device))
         transform = None
         if self._images():
-            shape, moves = self.input_shape_, make_generator(draw_seed(rng), self._device)
-
-            def transform(batch):
-                return (random_affine(batch[0], shape, _SHIFT, _ROTATION, moves), *batch[1:])
+            moves = make_generator(draw_seed(rng), self._device)
+            transform = image_moves(self.input_shape_, moves)
 
         module = self.module_
 

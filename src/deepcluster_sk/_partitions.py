@@ -6,9 +6,9 @@ import numpy as np
 import scipy.sparse
 from scipy.sparse.linalg import eigsh
 from sklearn.cluster import KMeans
-from sklearn.neighbors import kneighbors_graph
+from sklearn.neighbors import NearestNeighbors, kneighbors_graph
 
-__all__ = ["spectral_labels"]
+__all__ = ["agreeing_rows", "spectral_labels"]
 
 #: Graphs up to this many nodes use a dense eigensolver in :func:`spectral_labels`.
 _DENSE_EIGEN_MAX = 2000
@@ -49,3 +49,27 @@ def spectral_labels(Z: np.ndarray, n_clusters: int, n_neighbors: int, seed: int)
         vectors = eigsh(affinity, k=n_vec, which="LA", v0=v0, tol=1e-6)[1]
     vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     return KMeans(n_clusters, n_init=10, random_state=seed).fit_predict(vectors)
+
+
+def agreeing_rows(
+    Z: np.ndarray, labels: np.ndarray, n_neighbors: int = 10, share: float = 0.9
+) -> np.ndarray:
+    """Rows whose nearest neighbours mostly share their label: the confident part of a partition.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_samples, n_features)
+        The space the neighbours are found in.
+    labels : ndarray of shape (n_samples,)
+    n_neighbors : int, default=10
+        Neighbours of each row (itself excluded).
+    share : float, default=0.9
+        A row agrees when at least this share of its neighbours has its label.
+
+    Returns
+    -------
+    keep : ndarray of bool, shape (n_samples,)
+    """
+    near = NearestNeighbors(n_neighbors=min(n_neighbors + 1, len(Z))).fit(Z)
+    index = near.kneighbors(Z, return_distance=False)[:, 1:]
+    return (labels[index] == labels[:, None]).mean(axis=1) >= share

@@ -13,7 +13,7 @@ from sklearn.metrics import adjusted_rand_score
 from sklearn.mixture import GaussianMixture
 
 from deepcluster_sk._heads import ClusterCollapseWarning, best_of_restarts, check_partition
-from deepcluster_sk._partitions import spectral_labels
+from deepcluster_sk._partitions import agreeing_rows, spectral_labels
 from deepcluster_sk.metrics import cluster_accuracy
 
 
@@ -21,6 +21,20 @@ from deepcluster_sk.metrics import cluster_accuracy
 def blobs():
     X, y = make_blobs(300, n_features=8, centers=3, cluster_std=1.0, random_state=0)
     return X.astype(np.float32), y
+
+
+def test_agreeing_rows_leave_out_the_rows_labelled_against_their_neighbours(blobs):
+    """Rows given another blob's label disagree with their neighbours; the rest agree."""
+    X, y = blobs
+    labels = y.copy()
+    wrong = np.arange(0, 300, 30)
+    labels[wrong] = (y[wrong] + 1) % 3
+    keep = agreeing_rows(X, labels, n_neighbors=10, share=0.7)
+    assert not keep[wrong].any()
+    assert keep[np.setdiff1d(np.arange(300), wrong)].mean() > 0.95
+    # share=0 keeps every row; a partition that cuts every neighbourhood keeps none.
+    assert agreeing_rows(X, labels, 10, 0.0).all()
+    assert not agreeing_rows(X, np.arange(300) % 2, 10, 0.9).any()
 
 
 def test_spectral_labels_follow_curved_clusters():
