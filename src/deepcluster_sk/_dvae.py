@@ -116,7 +116,7 @@ class DVAEClusterer(DVAEJointPhase, BaseDeepClusterer):
         ``1.0`` is the paper's literal kernel, which is close to 0 for almost every pair of
         pretrained codes (they sit tens of squared units apart), so its gradient is
         negligible next to the ELBO's.
-    warmup_epochs : int, default=5
+    warmup_epochs : int, default=10
         Joint-training epochs on the initial partition's labels, with beta = 0, before the
         classifier's own labels take over and the similarity loss starts (the paper's 50
         in :meth:`paper`, where it delays only the similarity loss).
@@ -291,7 +291,7 @@ class DVAEClusterer(DVAEJointPhase, BaseDeepClusterer):
         lr: float = 0.008,
         similarity_weight: float = 1.0,
         similarity_bandwidth: str | float = "median",
-        warmup_epochs: int = 5,
+        warmup_epochs: int = 10,
         tol: float = 0.0,
         precision: str = "auto",
         device: str | torch.device = "auto",
