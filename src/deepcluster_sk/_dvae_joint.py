@@ -27,6 +27,12 @@ __all__ = ["DVAEJointPhase"]
 #: Self-labels of joint training: a row counts in the classifier's cross-entropy when at
 #: least this share of its nearest codes carries its label.
 _NEAREST, _AGREEMENT = 10, 0.7
+#: The classifier's labels become the targets once they agree with the starting partition
+#: on this share of the rows (after the warm-up).
+_TAKE_OVER = 0.9
+#: Self-labels and moved images only when the expected cluster (``n / n_clusters`` rows)
+#: holds at least this many rows; smaller clusters keep the starting partition as targets.
+_MIN_CLUSTER = 2 * _NEAREST
 
 
 class DVAEJointPhase:
@@ -118,9 +124,11 @@ class DVAEJointPhase:
         first_epoch = self._epochs_run("train")
         # A warm start goes on from the labels of the fitted classifier.
         start = self._predict_latent(codes) if first_epoch else self.init_labels_
-        targets = torch.as_tensor(start, dtype=torch.long, device=X.device)
-        weights = torch.empty(X.shape[0], dtype=torch.float32, device=X.device)
-        state: dict[str, Any] = {"labels": start}
+        targets = torch.tensor(start, dtype=torch.long, device=X.device)  # a copy
+        weights = torch.ones(X.shape[0], dtype=torch.float32, device=X.device)
+        # Self-labels need clusters larger than the neighbourhood that vouches for a label.
+        relabelling = X.shape[0] >= _MIN_CLUSTER * self.n_clusters_
+        state: dict[str, Any] = {"labels": start, "relabel": False}
 
         def relabel(Z: np.ndarray, current: np.ndarray) -> float:
             keep = agreeing_rows(Z, current, _NEAREST, _AGREEMENT)
@@ -131,14 +139,20 @@ class DVAEJointPhase:
         def refresh(epoch: int, record: dict[str, Any]) -> None:
             Z = self._latent(X)
             state["labels"] = current = self._predict_latent(Z)
+            agreement = float((current == start).mean())
             record.update(
                 min_pi=float(module.prior.log_pi().detach().exp().min()),
                 sim_grad_ratio=grad_ratio.pop(epoch, 0.0),
+                start_agreement=agreement,
             )
-            if epoch + 1 >= self.warmup_epochs:
+            # The classifier's labels take over once it draws the starting partition.
+            if relabelling and epoch + 1 >= self.warmup_epochs and agreement >= _TAKE_OVER:
+                state["relabel"] = True
+            if state["relabel"]:
                 record["self_labelled"] = relabel(Z, current)
 
-        relabel(codes, start)
+        if relabelling:
+            relabel(codes, start)
         stopping = LabelChangeStopping(
             lambda: state["labels"],
             self.tol,
@@ -146,7 +160,7 @@ class DVAEJointPhase:
             start=int(self.warmup_epochs),
         )
         transform = None
-        if self._images():
+        if relabelling and self._images():
             transform = image_moves(self.input_shape_, make_generator(draw_seed(rng), self._device))
         prior = {id(p) for p in module.prior_parameters()}
         rest = [p for p in module.parameters() if id(p) not in prior]
