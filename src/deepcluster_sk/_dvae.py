@@ -49,16 +49,13 @@ class DVAEClusterer(DVAEJointPhase, BaseDeepClusterer):
     2. a partition of the pretrained means (``init``) gives pseudo-labels that initialise the
        mixture prior (means, variances, weights) and pre-train the classifier, so classifier
        class ``k`` and prior component ``k`` agree;
-    3. joint training of everything on the negative ELBO with the mixture prior, the
-       classifier's cross-entropy towards self-labels (weight ``_anchor_weight = 10``) and,
-       after ``warmup_epochs``, ``similarity_weight`` times the Wasserstein similarity
-       loss. The self-labels are the initial partition during the warm-up and the
-       classifier's own labels of the training rows afterwards, renewed after every epoch;
-       only the rows whose 10 nearest codes mostly (70 %) share their label count in the
-       cross-entropy, and the latent term weights the components by the self-labels. On
-       images the network sees randomly shifted (up to 10 %) and rotated (up to 10 degrees)
-       copies of the rows. The classifier learns the clusters from their confident members
-       and relabels the rest, so joint training moves the partition it starts from.
+    3. joint training of everything on the negative ELBO with the mixture prior plus
+       ``similarity_weight`` times the Wasserstein similarity loss, switched on after
+       ``warmup_epochs``. Throughout joint training the latent term weights the
+       components by the pseudo-labels rather than by the classifier, and the classifier
+       is trained on them by cross-entropy with weight ``_anchor_weight = 10`` (the
+       anchor), so the codes gather round the components of the initial partition, which
+       decides the result. Training stops once the labels settle (``tol``).
 
     Parameters
     ----------
@@ -84,28 +81,29 @@ class DVAEClusterer(DVAEJointPhase, BaseDeepClusterer):
     likelihood : {"auto", "bernoulli", "gaussian"}, default="auto"
         Decoder likelihood; ``"auto"`` is Bernoulli when X lies in [0, 1]. The Gaussian has
         the fixed variance ``_gaussian_variance = 0.5``.
-    pretrain_epochs : int, default=50
+    pretrain_epochs : int, default=100
         Epochs of autoencoder pretraining (Adam at 1e-3, AEGMM's ``batch_size="auto"``),
-        as many as AEGMM's; the paper's 100 is :meth:`paper`'s.
+        the paper's 100. The pretrained codes decide the result (joint training keeps the
+        partition it starts from), so pretraining gets twice AEGMM's 50 epochs, for a
+        better starting partition at twice the pretraining time.
     init : {"umap", "spectral", "gmm", "kmeans"}, default="umap"
         The head (:mod:`deepcluster_sk._heads`) whose partition of the pretrained codes
-        initialises the prior and the classifier and gives the self-labels of the
-        warm-up: it decides where joint training starts. ``"umap"``: a full-covariance
-        Gaussian mixture (10 restarts, the most likely kept) in a UMAP embedding of the
-        codes (``3 n / k**2`` neighbours between 5 and 30, ``min_dist=0``); the embedding
-        serves only this partition, prediction stays the classifier on the codes.
-        ``"spectral"``: spectral clustering of the codes' 10-nearest-neighbour graph.
-        ``"gmm"``: a diagonal Gaussian mixture (VaDE's; 10 restarts). ``"kmeans"``: the
-        paper's k-means (20 restarts).
-    n_epochs : int, default=20
-        Epochs of joint training (the paper's 300 is :meth:`paper`'s).
+        initialises the prior and the classifier; joint training keeps it (the anchor),
+        so it decides most of the result. ``"umap"``: a full-covariance Gaussian mixture
+        (10 restarts, the most likely kept) in a UMAP embedding of the codes (``3 n / k**2``
+        neighbours between 5 and 30, ``min_dist=0``); the embedding serves only this
+        partition, prediction stays the classifier on the codes. ``"spectral"``: spectral
+        clustering of the codes' 10-nearest-neighbour graph. ``"gmm"``: a diagonal Gaussian mixture
+        (VaDE's; 10 restarts). ``"kmeans"``: the paper's k-means (20 restarts).
+    n_epochs : int, default=300
+        Epochs of joint training.
     batch_size : int or "auto", default=300
         Mini-batch size of joint training (the last partial batch is dropped), the paper's
         300. ``"auto"`` is AEGMM's rule: 256, halved (down to 32) while an epoch would hold
         fewer than 10 mini-batches.
-    lr : float, default=0.008
+    lr : float, default=0.002
         Initial Adam learning rate of joint training (decayed by 0.9 every 10 epochs, to
-        at least 2e-4); the paper's 0.002 is :meth:`paper`'s.
+        at least 2e-4).
     similarity_weight : float, default=1.0
         The weight beta of the similarity loss; 0 gives the VaDE-style ablation.
     similarity_bandwidth : "median" or float, default="median"
@@ -117,15 +115,17 @@ class DVAEClusterer(DVAEJointPhase, BaseDeepClusterer):
         pretrained codes (they sit tens of squared units apart), so its gradient is
         negligible next to the ELBO's.
     warmup_epochs : int, default=10
-        Joint-training epochs on the initial partition's labels, with beta = 0, before the
-        classifier's own labels take over and the similarity loss starts (the paper's 50
-        in :meth:`paper`, where it delays only the similarity loss).
-    tol : float, default=0.0
-        When positive, joint training stops after the warm-up once fewer than this
-        fraction of the training samples changed cluster over the last ``_tol_interval =
-        5`` epochs (``n_epochs`` is then a maximum; ``history_`` holds the epochs run and,
-        at each check, the share that changed as ``label_change``). ``0`` runs all
-        ``n_epochs``: the labels move throughout the default 20 epochs.
+        Joint-training epochs with beta = 0 before the similarity loss starts (the paper's
+        50 in :meth:`paper`). With the anchor holding the partition, training stops at the
+        first label check after the warm-up that finds the labels settled (``tol``), so
+        this sets most of the joint phase's length: at least ``warmup_epochs + 5`` epochs.
+    tol : float, default=5e-3
+        After the warm-up, joint training stops early once fewer than this fraction of the
+        training samples changed cluster over the last ``_tol_interval = 5`` epochs
+        (``n_epochs`` is then a maximum; ``history_`` holds the epochs run and, at each
+        check, the share that changed as ``label_change``). ``0`` runs all ``n_epochs``,
+        as the paper does. A few boundary points keep changing cluster to the end, so a
+        ``tol`` far below their share only lengthens training.
     precision : {"auto", "float32", "bfloat16"}, default="auto"
         Training precision of the network, as in :class:`AEGMM`; inference is float32.
     device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
@@ -137,13 +137,12 @@ class DVAEClusterer(DVAEJointPhase, BaseDeepClusterer):
     warm_start : bool, default=False
         When True and the estimator is fitted, the next :meth:`fit` skips pretraining and
         the initial partition and continues the joint training of a copy of the fitted
-        network, classifier and prior for ``n_epochs`` more epochs, self-labelled from the
-        fitted classifier's labels; the learning-rate schedule and ``warmup_epochs`` count
-        the epochs already run, and ``history_`` grows. ``pretrain_epochs``, ``init`` and
-        ``similarity_bandwidth`` then have no effect. The data must have the same number of
-        features and the network parameters (and ``n_clusters``) must be unchanged;
-        otherwise ``fit`` raises a ``ValueError``. The optimizer's state (Adam's moments)
-        is not kept between fits.
+        network, classifier and prior for ``n_epochs`` more epochs; the learning-rate
+        schedule and ``warmup_epochs`` count the epochs already run, and ``history_``
+        grows. ``pretrain_epochs``, ``init`` and ``similarity_bandwidth`` then have no
+        effect. The data must have the same number of features and the network
+        parameters (and ``n_clusters``) must be unchanged; otherwise ``fit`` raises a
+        ``ValueError``. The optimizer's state (Adam's moments) is not kept between fits.
 
     Attributes
     ----------
@@ -165,11 +164,9 @@ class DVAEClusterer(DVAEJointPhase, BaseDeepClusterer):
     history_ : list of dict
         Per-epoch records of every phase (``phase`` is ``"pretrain"``, ``"classifier"`` or
         ``"train"``) with the loss terms ``rec``, ``kl_z``, ``kl_c``, ``anchor`` (the
-        classifier's cross-entropy on the self-labels of the rows that count),
+        classifier's cross-entropy on the pseudo-labels in the anchored epochs, else 0),
         ``sim``, the classifier/mixture ``agreement``, ``beta`` and ``lr``. Joint-training
-        records also hold ``min_pi``, ``self_labelled`` (after the warm-up: the share of
-        rows whose label the next epoch's cross-entropy counts) and ``sim_grad_ratio``:
-        the norm of the gradient of
+        records also hold ``min_pi`` and ``sim_grad_ratio``: the norm of the gradient of
         ``beta * L_sim`` on the posterior means over that of the negative ELBO, on the
         epoch's first batch (0 while beta is 0); values far below 1 mean the similarity
         loss barely steers training. The records of the epochs that check ``tol`` hold
@@ -212,9 +209,8 @@ class DVAEClusterer(DVAEJointPhase, BaseDeepClusterer):
     ``_warmup_steps = 100`` (joint training's learning rate rises linearly over its first
     100 steps: Adam's first steps move every weight by about ``lr`` whatever its gradient,
     which on small data can cross the prior's variances and merge clusters in one step),
-    ``_anchor_weight = 10`` and ``_anchor_smoothing = 1e-3`` (the weight of the
-    classifier's cross-entropy on the self-labels, and the smoothing of the one-hot
-    self-labels in the latent term), ``_tol_interval = 5`` (epochs between
+    ``_anchor_weight = 10`` and ``_anchor_smoothing = 1e-3`` (the anchor's cross-entropy
+    and the smoothing of its one-hot pseudo-labels), ``_tol_interval = 5`` (epochs between
     two label checks of ``tol``) and ``_adam_eps = 1e-4`` (VaDE's). The similarity loss is
     divided by N (the mean per-anchor cross-entropy, ``reduction="anchor_mean"`` of
     :func:`~deepcluster_sk.metrics.wasserstein_similarity_loss`); the paper divides by
@@ -284,15 +280,15 @@ class DVAEClusterer(DVAEJointPhase, BaseDeepClusterer):
         latent_dim: int | str = "auto",
         input_shape: Sequence[int] | str | None = None,
         likelihood: str = "auto",
-        pretrain_epochs: int = 50,
+        pretrain_epochs: int = 100,
         init: str = "umap",
-        n_epochs: int = 20,
+        n_epochs: int = 300,
         batch_size: int = 300,
-        lr: float = 0.008,
+        lr: float = 0.002,
         similarity_weight: float = 1.0,
         similarity_bandwidth: str | float = "median",
         warmup_epochs: int = 10,
-        tol: float = 0.0,
+        tol: float = 5e-3,
         precision: str = "auto",
         device: str | torch.device = "auto",
         random_state: Any = None,
@@ -331,8 +327,7 @@ class DVAEClusterer(DVAEJointPhase, BaseDeepClusterer):
         kernel (``similarity_bandwidth=1.0``), and a k-means initial partition. The fixes of
         the paper's ambiguities stay (see the class notes): the learning-rate floor of
         ``_lr_schedule``, the nearest-centre classifier start, the learning-rate warm-up
-        ``_warmup_steps = 100`` and the unit-variance codes (``latent_scale_``); joint
-        training keeps the estimator's objective (the self-labels of the class notes).
+        ``_warmup_steps = 100``, the anchor and the unit-variance codes (``latent_scale_``).
 
         Parameters
         ----------

@@ -3,9 +3,7 @@
 :class:`DVAEJointPhase` holds the part of :class:`~deepcluster_sk.DVAEClusterer` that comes
 after the initial partition of the pretrained codes: the mixture prior and the posterior's
 log-variance started from it, the classifier pretrained on it (an engine phase of its own),
-and joint training: the ELBO, the classifier's cross-entropy towards its own labels of the
-rows whose neighbours agree (self-labels, renewed every epoch, on moved images) and the
-similarity loss, with its label-change stopping.
+and the anchored ELBO + similarity loss of joint training with its label-change stopping.
 """
 
 from __future__ import annotations
@@ -16,23 +14,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ._partitions import agreeing_rows
 from ._training import JointPhase, LabelChangeStopping
-from ._utils import as_tensor, draw_seed, image_moves, make_generator, resolve_batch_size
+from ._utils import as_tensor, draw_seed, make_generator, resolve_batch_size
 from .nn import DVAELossTerms, GMMPriorVAE, init_classifier_as_nearest_centre
 from .nn.similarity import similarity_bandwidth
 
 __all__ = ["DVAEJointPhase"]
-
-#: Self-labels of joint training: a row counts in the classifier's cross-entropy when at
-#: least this share of its nearest codes carries its label.
-_NEAREST, _AGREEMENT = 10, 0.7
-#: The classifier's labels become the targets once they agree with the starting partition
-#: on this share of the rows (after the warm-up).
-_TAKE_OVER = 0.9
-#: Self-labels and moved images only when the expected cluster (``n / n_clusters`` rows)
-#: holds at least this many rows; smaller clusters keep the starting partition as targets.
-_MIN_CLUSTER = 2 * _NEAREST
 
 
 class DVAEJointPhase:
@@ -111,63 +98,31 @@ class DVAEJointPhase:
     def _joint_phase(
         self, X: torch.Tensor, codes: np.ndarray, labels: np.ndarray, rng: np.random.RandomState
     ) -> JointPhase:
-        """Joint training on the negative ELBO, the classifier's self-labels and beta * L_sim.
-
-        The targets are the initial partition until the warm-up ends, then the classifier's
-        own labels of the training rows, renewed after every epoch; only the rows whose
-        nearest codes agree with their label count in the classifier's cross-entropy.
-        """
+        """Joint training on the negative ELBO (+ beta * similarity loss), anchored."""
         module: GMMPriorVAE = self.module_
         noise = make_generator(draw_seed(rng), self._device)
         # Epoch -> ||d(beta L_sim)/d mu|| / ||d L_GVAE/d mu||, measured on its first batch.
         grad_ratio: dict[int, float] = {}
-        first_epoch = self._epochs_run("train")
-        # A warm start goes on from the labels of the fitted classifier.
-        start = self._predict_latent(codes) if first_epoch else self.init_labels_
-        targets = torch.tensor(start, dtype=torch.long, device=X.device)  # a copy
-        weights = torch.ones(X.shape[0], dtype=torch.float32, device=X.device)
-        # Self-labels need clusters larger than the neighbourhood that vouches for a label.
-        relabelling = X.shape[0] >= _MIN_CLUSTER * self.n_clusters_
-        state: dict[str, Any] = {"labels": start, "relabel": False}
 
-        def relabel(Z: np.ndarray, current: np.ndarray) -> float:
-            keep = agreeing_rows(Z, current, _NEAREST, _AGREEMENT)
-            targets.copy_(torch.as_tensor(current, dtype=torch.long, device=X.device))
-            weights.copy_(torch.as_tensor(keep, dtype=torch.float32, device=X.device))
-            return float(keep.mean())
-
-        def refresh(epoch: int, record: dict[str, Any]) -> None:
-            Z = self._latent(X)
-            state["labels"] = current = self._predict_latent(Z)
-            agreement = float((current == start).mean())
+        def record(epoch: int, record: dict[str, Any]) -> None:
             record.update(
                 min_pi=float(module.prior.log_pi().detach().exp().min()),
                 sim_grad_ratio=grad_ratio.pop(epoch, 0.0),
-                start_agreement=agreement,
             )
-            # The classifier's labels take over once it draws the starting partition.
-            if relabelling and epoch + 1 >= self.warmup_epochs and agreement >= _TAKE_OVER:
-                state["relabel"] = True
-            if state["relabel"]:
-                record["self_labelled"] = relabel(Z, current)
 
-        if relabelling:
-            relabel(codes, start)
         stopping = LabelChangeStopping(
-            lambda: state["labels"],
+            lambda: self._predict_latent(self._latent(X)),
             self.tol,
             interval=self._tol_interval,
             start=int(self.warmup_epochs),
         )
-        transform = None
-        if relabelling and self._images():
-            transform = image_moves(self.input_shape_, make_generator(draw_seed(rng), self._device))
         prior = {id(p) for p in module.prior_parameters()}
         rest = [p for p in module.parameters() if id(p) not in prior]
         step, gamma, lr_min = self._lr_schedule
+        pseudo = torch.as_tensor(self.init_labels_, dtype=torch.long, device=X.device)
         return JointPhase(
             self._joint_loss_fn(noise, grad_ratio),
-            (X, targets, weights),
+            (X, pseudo),
             params=[{"params": rest}, {"params": module.prior_parameters(), "lr": self.lr}],
             config={
                 "lr_decay_step": step,
@@ -177,10 +132,9 @@ class DVAEJointPhase:
                 "adam_eps": self._adam_eps,
                 "drop_last": True,
                 "phase": "train",
-                "first_epoch": first_epoch,
+                "first_epoch": self._epochs_run("train"),
             },
-            transform=transform,
-            callbacks=[refresh, stopping],
+            callbacks=[record, stopping],
             refit_head=False,
         )
 
@@ -210,14 +164,9 @@ class DVAEJointPhase:
         )
 
         def loss_fn(batch, epoch):
-            xb, yb, wb = batch
+            xb, yb = batch
             loss, terms, ratio = terms_of(
-                xb,
-                yb,
-                noise,
-                self._beta(epoch),
-                measure_ratio=epoch not in grad_ratio,
-                weights=wb,
+                xb, yb, noise, self._beta(epoch), measure_ratio=epoch not in grad_ratio
             )
             if ratio is not None:
                 grad_ratio[epoch] = ratio

@@ -505,33 +505,3 @@ def _vae(n_features, n_clusters, hidden_dims, latent_dim):
         channels=(1,),
         latent_dim=latent_dim,
     )
-
-
-def test_self_label_cross_entropy_counts_only_the_weighted_rows():
-    """With row weights the classifier's cross-entropy is their weighted mean: rows of
-    weight 0 change nothing, and all-ones weights give the plain mean."""
-    from deepcluster_sk.nn.vade import DVAELossTerms
-
-    est = DVAEClusterer(3, hidden_dims=(8,), latent_dim=2)
-    est.n_clusters_ = 3
-    X = torch.rand(12, 6)
-    module = build_vae(X.numpy(), n_clusters=3, **est._network_params())
-    with torch.no_grad():  # a classifier whose rows differ (a fresh one is near uniform)
-        for layer in module.classifier.modules():
-            if isinstance(layer, nn.Linear):
-                layer.weight.normal_(0.0, 3.0, generator=torch.Generator().manual_seed(1))
-    terms = DVAELossTerms(module, lambda out, x: ((out - x) ** 2).sum(1), 1.0, 1e-3, bandwidth=1.0)
-    labels = torch.arange(12) % 3
-
-    def anchor(weights):
-        generator = torch.Generator().manual_seed(0)
-        return float(terms(X, labels, generator, 0.0, weights=weights)[1]["anchor"].detach())
-
-    half = torch.tensor([1.0] * 6 + [0.0] * 6)
-    wrong = labels.clone()
-    wrong[6:] = (labels[6:] + 1) % 3
-    generator = torch.Generator().manual_seed(0)
-    moved = float(terms(X, wrong, generator, 0.0, weights=half)[1]["anchor"].detach())
-    assert moved == pytest.approx(anchor(half), rel=1e-6)
-    assert anchor(torch.ones(12)) == pytest.approx(anchor(None), rel=1e-6)
-    assert anchor(half) != pytest.approx(anchor(None), rel=1e-3)

@@ -432,8 +432,7 @@ class DVAELossTerms:
     """DVAE's anchored joint loss on one batch (He Ma, 2022, with the anchor of the estimator).
 
     ``loss = mean(rec + l_z + l_c) + anchor_weight * CE(classifier, pseudo-labels)
-    + beta * L_sim``, where the cross-entropy is a weighted mean over the rows (``weights``,
-    default all 1), the latent and cluster terms weight the components by the
+    + beta * L_sim``, where the latent and cluster terms weight the components by the
     smoothed pseudo-labels and ``L_sim`` is the Wasserstein similarity loss divided by N
     (``reduction="anchor_mean"``). The decoder runs in the caller's autocast region,
     everything after it in float32.
@@ -464,7 +463,6 @@ class DVAELossTerms:
         eps_generator: torch.Generator,
         beta: float,
         measure_ratio: bool = False,
-        weights: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor], float | None]:
         """Return the loss, its terms (detached means), and the similarity gradient ratio.
 
@@ -482,11 +480,7 @@ class DVAELossTerms:
             prior = module.prior
             log_pi, mu_c, logvar_c = prior.log_pi(), prior.mu_c, prior.logvar()
             # The anchor: the classifier follows the pseudo-labels (cross-entropy).
-            if weights is None:
-                anchor = torch.nn.functional.nll_loss(log_gamma, labels)
-            else:
-                nll = torch.nn.functional.nll_loss(log_gamma, labels, reduction="none")
-                anchor = (nll * weights).sum() / weights.sum().clamp_min(1.0)
+            anchor = torch.nn.functional.nll_loss(log_gamma, labels)
             loss = (rec + l_z + l_c).mean() + self.anchor_weight * anchor
             terms = {"rec": rec.mean(), "kl_z": l_z.mean(), "kl_c": l_c.mean()}
             terms["anchor"] = anchor
