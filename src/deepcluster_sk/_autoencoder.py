@@ -23,7 +23,7 @@ from ._manifold import umap_neighbours, unit_rows
 from ._networks import build_autoencoder
 from ._partitions import agreeing_rows
 from ._training import JointPhase, full_precision
-from ._utils import draw_seed, image_moves, make_generator
+from ._utils import draw_seed, make_generator, random_affine
 
 __all__ = ["AutoencoderClusterer"]
 
@@ -41,6 +41,9 @@ _SELF_TRAINING_MIN_CLUSTER = 2 * _NEAREST
 #: Scale of the cosine classifier's logits (its weights start at the clusters' mean
 #: directions).
 _LOGIT_SCALE = 10.0
+#: Random moves of image rows: shifts up to this fraction of the height and width,
+#: rotations up to this many degrees.
+_SHIFT, _ROTATION = 0.1, 10.0
 #: UMAP of ``manifold="umap"``: N2D's ``min_dist`` 0, and at most 30 neighbours (N2D: 20;
 #: fewer for many small clusters, see ``umap_neighbours``).
 _UMAP_NEIGHBOURS, _UMAP_MIN_DIST = 30, 0.0
@@ -143,8 +146,10 @@ class AutoencoderClusterer(BaseDeepClusterer):
         weight = torch.nn.Parameter(torch.from_numpy(directions).to(self._device))
         transform = None
         if self._images():
-            moves = make_generator(draw_seed(rng), self._device)
-            transform = image_moves(self.input_shape_, moves)
+            shape, moves = self.input_shape_, make_generator(draw_seed(rng), self._device)
+
+            def transform(batch):
+                return (random_affine(batch[0], shape, _SHIFT, _ROTATION, moves), *batch[1:])
 
         module = self.module_
 

@@ -51,9 +51,7 @@ def spectral_labels(Z: np.ndarray, n_clusters: int, n_neighbors: int, seed: int)
     return KMeans(n_clusters, n_init=10, random_state=seed).fit_predict(vectors)
 
 
-def agreeing_rows(
-    Z: np.ndarray, labels: np.ndarray, n_neighbors: int = 10, share: float = 0.9
-) -> np.ndarray:
+def agreeing_rows(Z: np.ndarray, labels: np.ndarray, n_neighbors: int, share: float) -> np.ndarray:
     """Rows whose nearest neighbours mostly share their label: the confident part of a partition.
 
     Parameters
@@ -61,9 +59,9 @@ def agreeing_rows(
     Z : ndarray of shape (n_samples, n_features)
         The space the neighbours are found in.
     labels : ndarray of shape (n_samples,)
-    n_neighbors : int, default=10
+    n_neighbors : int
         Neighbours of each row (itself excluded).
-    share : float, default=0.9
+    share : float
         A row agrees when at least this share of its neighbours has its label.
 
     Returns

@@ -10,7 +10,7 @@ import contextlib
 import importlib
 import math
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -22,7 +22,6 @@ __all__ = [
     "cpu_has_fast_bfloat16",
     "data_device",
     "draw_seed",
-    "image_moves",
     "import_optional",
     "make_generator",
     "random_affine",
@@ -160,35 +159,6 @@ def random_affine(
     grid = torch.nn.functional.affine_grid(theta, list(images.shape), align_corners=False)
     moved = torch.nn.functional.grid_sample(images, grid, align_corners=False)
     return moved.reshape(n, -1).to(rows.dtype)
-
-
-#: Random moves of the images in self-training: shifts up to this fraction of the height
-#: and width, rotations up to this many degrees.
-IMAGE_SHIFT, IMAGE_ROTATION = 0.1, 10.0
-
-
-def image_moves(shape: Sequence[int], generator: torch.Generator) -> Callable:
-    """A batch transform that moves each image of a batch's first tensor at random.
-
-    Parameters
-    ----------
-    shape : sequence of int
-        ``(C, H, W)`` of each row.
-    generator : torch.Generator
-        Source of the draws (on the rows' device).
-
-    Returns
-    -------
-    callable
-        ``transform(batch) -> batch`` with the rows moved by :func:`random_affine`
-        (``IMAGE_SHIFT``, ``IMAGE_ROTATION``) and the other tensors unchanged.
-    """
-
-    def transform(batch: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
-        moved = random_affine(batch[0], shape, IMAGE_SHIFT, IMAGE_ROTATION, generator)
-        return (moved, *batch[1:])
-
-    return transform
 
 
 @contextlib.contextmanager
