@@ -308,9 +308,13 @@ class AEGMM(AutoencoderClusterer):
         return self._fitted_inner_head.restart_scores_
 
     def _head_call(self, method: str, X: Any) -> Any:
-        """Validate ``X``, encode it and call the head's ``method`` on the codes."""
+        """Validate ``X``, encode it and call the head's ``method`` on all the codes."""
         Z = self._checked_latent(X)  # first: raises NotFittedError before head_ is read
         return getattr(self.head_, method)(Z)
+
+    def _head_rows(self, method: str, X: Any) -> np.ndarray:
+        """The head's row-wise ``method`` of the codes of ``X``, block by block."""
+        return self._map_codes(lambda Z: getattr(self.head_, method)(Z), X)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Posterior probability of each mixture component.
@@ -325,7 +329,7 @@ class AEGMM(AutoencoderClusterer):
         proba : ndarray of shape (n_samples, n_clusters)
             Responsibilities; rows sum to 1.
         """
-        return self._head_call("predict_proba", X)
+        return self._head_rows("predict_proba", X)
 
     def score_samples(self, X: Any) -> np.ndarray:
         """Log-likelihood of each sample's code under the mixture.
@@ -340,7 +344,7 @@ class AEGMM(AutoencoderClusterer):
         log_prob : ndarray of shape (n_samples,)
             Log-likelihood of each sample's code under the fitted mixture.
         """
-        return self._head_call("score_samples", X)
+        return self._head_rows("score_samples", X)
 
     def score(self, X: Any, y: Any = None) -> float:
         """Mean log-likelihood of the codes of ``X`` under the mixture (higher is better).
@@ -367,7 +371,7 @@ class AEGMM(AutoencoderClusterer):
         score : float
             Mean log-likelihood of the codes of ``X`` under the mixture.
         """
-        return float(self._head_call("score_samples", X).mean())
+        return float(self._head_rows("score_samples", X).mean())
 
     def bic(self, X: Any) -> float:
         """Bayesian information criterion of the mixture on the codes of ``X`` (lower is better).

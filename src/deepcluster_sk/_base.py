@@ -59,6 +59,9 @@ __all__ = ["BaseDeepClusterer"]
 _SMALL_TABLE_ROWS = 100
 #: What the collapse warning of a fitted partition suggests changing.
 _COLLAPSE_HINT = "Train longer (n_epochs), lower lr, check the scaling of X, or lower n_clusters."
+#: Inference batches of rows that ``predict``, ``transform`` and the other row-wise methods
+#: encode and pass to the head at a time (64 x 1024 rows by default).
+_INFERENCE_BLOCKS = 16
 
 
 class BaseDeepClusterer(
@@ -426,6 +429,28 @@ class BaseDeepClusterer(
         X = self._validate_X(X, reset=False)
         return self._require_finite(self._latent(X), X, "the latent codes")
 
+    def _map_codes(self, fn: Callable[[np.ndarray], np.ndarray], X: Any) -> np.ndarray:
+        """``fn`` of the codes of new data ``X``, encoded and mapped block by block.
+
+        A row-wise ``fn`` (a head's labels, probabilities, densities or space) sees
+        ``_INFERENCE_BLOCKS`` inference batches of codes at a time, so the memory of
+        ``predict`` or ``transform`` is the output plus one block of codes and one batch
+        of activations, whatever the number of rows. Blocks start at multiples of the
+        inference batch, so every row is encoded in the same batch as without blocks.
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        n, block = X.shape[0], self.inference_batch_size * _INFERENCE_BLOCKS
+        out = None
+        for start in range(0, n, block):
+            rows = X[start : start + block]
+            codes = self._require_finite(self._latent(rows), rows, "the latent codes")
+            values = np.asarray(fn(codes))
+            if out is None:
+                out = np.empty((n, *values.shape[1:]), dtype=values.dtype)
+            out[start : start + values.shape[0]] = values
+        return out
+
     def predict(self, X: Any) -> np.ndarray:
         """Assign each sample to a cluster.
 
@@ -439,7 +464,7 @@ class BaseDeepClusterer(
         labels : ndarray of shape (n_samples,)
             Cluster index of each sample.
         """
-        return self._predict_latent(self._checked_latent(X))
+        return self._map_codes(self._predict_latent, X)
 
     def transform(self, X: Any) -> np.ndarray:
         """Map ``X`` to the space the clustering head works in.
@@ -454,7 +479,7 @@ class BaseDeepClusterer(
         X_new : ndarray of shape (n_samples, n_features_out)
             Latent representation.
         """
-        return self._transform_latent(self._checked_latent(X))
+        return self._map_codes(self._transform_latent, X)
 
     def _decode_output(self, z: torch.Tensor) -> torch.Tensor:
         """Decoded means of codes: probabilities for the Bernoulli likelihood."""

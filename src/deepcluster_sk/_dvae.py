@@ -462,7 +462,7 @@ class DVAEClusterer(DVAEJointPhase, BaseDeepClusterer):
         proba : ndarray of shape (n_samples, n_clusters)
             Rows sum to 1.
         """
-        log_p = self._log_proba_latent(self._checked_latent(X))
+        log_p = self._map_codes(self._log_proba_latent, X)
         proba = np.exp(log_p - log_p.max(axis=1, keepdims=True))
         return proba / proba.sum(axis=1, keepdims=True)
 

@@ -256,4 +256,4 @@ class IDEC(BaseDeepClusterer):
         proba : ndarray of shape (n_samples, n_clusters)
             Rows sum to 1.
         """
-        return self._soft_assignment(self._checked_latent(X))
+        return self._map_codes(self._soft_assignment, X)

@@ -29,7 +29,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from threadpoolctl import threadpool_limits
 
 import deepcluster_sk
-from deepcluster_sk import TrainingDivergedError, _training, all_estimators
+from deepcluster_sk import TrainingDivergedError, _base, _training, all_estimators
 from deepcluster_sk._base import BaseDeepClusterer
 
 ESTIMATORS = dict(all_estimators())
@@ -219,6 +219,24 @@ def test_batched_inference_matches_default(name, data, fitted):
     # The override is the copy's own: the class default is untouched.
     assert vars(est)["inference_batch_size"] == 7
     assert type(est).inference_batch_size == BaseDeepClusterer.inference_batch_size > len(data)
+
+
+def test_row_wise_methods_encode_and_label_one_block_at_a_time(name, data, fitted, monkeypatch):
+    est = pickle.loads(pickle.dumps(fitted))
+    est.inference_batch_size = 4
+    monkeypatch.setattr(_base, "_INFERENCE_BLOCKS", 2)  # blocks of 8 rows: 60 = 7 x 8 + 4
+    blocks, latent = [], est._latent
+    est._latent = lambda X: blocks.append(len(X)) or latent(X)
+    np.testing.assert_array_equal(est.predict(data), fitted.predict(data))
+    assert blocks == [8] * 7 + [4]
+    np.testing.assert_allclose(est.transform(data), fitted.transform(data), atol=1e-5, rtol=1e-5)
+    methods = ["predict_proba"] + (["score_samples"] if name == "AEGMM" else [])
+    for method in methods:
+        if hasattr(fitted, method):
+            np.testing.assert_allclose(
+                getattr(est, method)(data), getattr(fitted, method)(data), atol=1e-5, rtol=1e-5
+            )
+    assert blocks[-8:] == [8] * 7 + [4]
 
 
 def test_transform_returns_float64(name, data, fitted):
