@@ -60,8 +60,8 @@ _SMALL_TABLE_ROWS = 100
 #: What the collapse warning of a fitted partition suggests changing.
 _COLLAPSE_HINT = "Train longer (n_epochs), lower lr, check the scaling of X, or lower n_clusters."
 #: Inference batches of rows that ``predict``, ``transform`` and the other row-wise methods
-#: encode and pass to the head at a time (64 x 1024 rows by default).
-_INFERENCE_BLOCKS = 16
+#: encode and pass to the head at a time (4 x 1024 rows by default).
+_INFERENCE_BLOCKS = 4
 
 
 class BaseDeepClusterer(

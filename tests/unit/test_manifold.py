@@ -33,6 +33,37 @@ def test_neighbour_extension_is_a_fixed_map_of_each_row():
     assert error < 0.5 * spread
 
 
+def test_neighbour_extension_builds_its_search_once_per_fit(monkeypatch):
+    import pickle
+
+    from deepcluster_sk import _manifold
+    from deepcluster_sk._manifold import NeighbourExtension
+
+    builds = []
+    fit = NearestNeighbors.fit
+
+    def counted_fit(self, X):
+        builds.append(len(X))
+        return fit(self, X)
+
+    monkeypatch.setattr(NearestNeighbors, "fit", counted_fit)
+    rng = np.random.RandomState(0)
+    Z, E, new = rng.randn(200, 4), rng.randn(200, 3), rng.randn(30, 4)
+    ext = NeighbourExtension(5).fit(Z, E)
+    first = ext.transform(new)
+    np.testing.assert_array_equal(ext.transform(new[:10]), first[:10])
+    assert builds == [200]  # the second call reuses the tree
+    # The tree stays outside the state: a copy has the same two arrays and builds its own.
+    assert set(vars(ext)) == {"n_neighbors", "normalize", "codes_", "embedding_"}
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(ext)).transform(new), first)
+    assert builds == [200, 200]
+    # A new fit indexes the new codes.
+    ext.fit(Z[:100], E[:100])
+    ext.transform(new)
+    assert builds == [200, 200, 100]
+    assert len(_manifold._SEARCHES) >= 1
+
+
 def test_umap_kernels_get_numba_disk_caching_once_per_process(monkeypatch):
     """UMAP's uncached kernels get numba's on-disk cache (identical code, loaded by later
     processes); missing or uncacheable kernels are skipped; the variable turns it off."""
