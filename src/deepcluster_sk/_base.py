@@ -444,7 +444,10 @@ class BaseDeepClusterer(
         out = None
         for start in range(0, n, block):
             rows = X[start : start + block]
-            codes = self._require_finite(self._latent(rows), rows, "the latent codes")
+            codes = self._latent(rows)
+            if not np.isfinite(codes).all():
+                # The error counts the bad rows of all of X, not of this block.
+                self._require_finite(self._latent(X), X, "the latent codes")
             values = np.asarray(fn(codes))
             if out is None:
                 out = np.empty((n, *values.shape[1:]), dtype=values.dtype)

@@ -237,6 +237,19 @@ def test_row_wise_methods_encode_and_label_one_block_at_a_time(name, data, fitte
                 getattr(est, method)(data), getattr(fitted, method)(data), atol=1e-5, rtol=1e-5
             )
     assert blocks[-8:] == [8] * 7 + [4]
+    # Codes that are NaN in two blocks (as when float32 overflows in the network): the error
+    # counts the bad rows of all of X, not of the first bad block.
+    marked = np.array(data, dtype=np.float32, copy=True)
+    marked[[3, 50], 0] = 99.0
+
+    def poisoned(X):
+        Z = latent(X)
+        Z[np.asarray(X)[:, 0] == 99.0] = np.nan
+        return Z
+
+    est._latent = poisoned
+    with pytest.raises(ValueError, match=r"for 2 of the 60 rows of X"):
+        est.predict(marked)
 
 
 def test_transform_returns_float64(name, data, fitted):
