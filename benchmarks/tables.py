@@ -9,9 +9,12 @@ Writes:
 - ``docs/_tables/throughput_precision.rst``: the speed guide's training rates by precision;
 - ``docs/_tables/panel.rst``: the development panel (margins over the better baseline);
 - ``docs/_tables/n_clusters_auto.rst``: the runs with ``n_clusters="auto"``
-  (``benchmarks/results/n_clusters_auto/``) beside the runs with the number of classes given.
+  (``benchmarks/results/n_clusters_auto/``) beside the runs with the number of classes given;
+- ``docs/_tables/time_to_accuracy.rst``: the speed guide's time-to-accuracy curves
+  (``benchmarks/results/time_to_accuracy/`` and the registry's runs of the defaults).
 
-The ACC-against-time chart of the benchmark page is drawn by :func:`plot_acc_vs_time` when
+The ACC-against-time chart of the benchmark page and the time-to-accuracy chart of the
+speed guide are drawn by :func:`plot_acc_vs_time` and :func:`plot_time_to_accuracy` when
 the documentation is built (``docs/_ext/benchmark_page.py``).
 
 Usage::
@@ -41,6 +44,9 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 #: The runs of the defaults with ``n_clusters="auto"`` (``benchmarks/run.py --auto-k``).
 AUTO_K_RESULTS = RESULTS / "n_clusters_auto"
+#: The points of the time-to-accuracy curves other than the defaults
+#: (``benchmarks/time_to_accuracy.py``).
+TTA_RESULTS = RESULTS / "time_to_accuracy"
 PUBLISHED = ROOT / "benchmarks" / "published.json"
 README = ROOT / "README.md"
 DOCS_TABLES = ROOT / "docs" / "_tables"
@@ -661,6 +667,113 @@ def plot_acc_vs_time(rows: dict[tuple[str, str], Row], path: Path) -> None:
     plt.close(fig)
 
 
+# ------------------------------------------------------------------------ time to accuracy
+def load_time_to_accuracy(results_dir: Path = RESULTS) -> list[dict[str, Any]]:
+    """The points of the time-to-accuracy curves, each with its name under ``_point``.
+
+    The points of ``results_dir/time_to_accuracy/`` (named by their tag), and the registry's
+    run of the defaults (``"defaults"``) of every (estimator, data set, seed) that has one.
+    """
+    points = load_registry(results_dir / TTA_RESULTS.name)
+    for record in points:
+        record["_point"] = record.get("tag") or "?"
+    curves = {(r["estimator"], r["dataset"], r["seed"]) for r in points}
+    for record in load_registry(results_dir):
+        if (record.get("estimator"), record.get("dataset"), record.get("seed")) in curves:
+            points.append({**record, "_point": "defaults"})
+    return points
+
+
+def time_to_accuracy_problems(records: Iterable[dict[str, Any]]) -> list[str]:
+    """What makes a file unfit for the curves: no commit, no point name, the defaults."""
+    problems = []
+    for record in records:
+        name = record.get("_file", "?")
+        commit = str(record.get("commit") or "")
+        if len(commit) != 40 or any(c not in "0123456789abcdef" for c in commit):
+            problems.append(f"{name}: no commit hash")
+        if not record.get("tag"):
+            problems.append(f"{name}: no point name (tag)")
+        if not record.get("param_overrides"):
+            problems.append(f"{name}: a run of the defaults belongs to the registry")
+        if record.get("settings_overrides"):
+            problems.append(f"{name}: private settings changed")
+    return problems
+
+
+def _curves(points: Iterable[dict[str, Any]]) -> dict[tuple[str, str, int], list[dict]]:
+    """The points grouped by (estimator, data set, seed), each curve in order of fit time."""
+    curves: dict[tuple[str, str, int], list[dict]] = defaultdict(list)
+    for record in points:
+        curves[(record["estimator"], record["dataset"], record["seed"])].append(record)
+    return {key: sorted(curves[key], key=lambda r: r["fit_seconds"]) for key in sorted(curves)}
+
+
+def time_to_accuracy_table(points: Iterable[dict[str, Any]]) -> str:
+    """One table per curve: each point's parameters, ACC, NMI, fit time and its phases."""
+    out = []
+    for (est, data, seed), curve in _curves(points).items():
+        body = []
+        for r in curve:
+            phases = r.get("phase_seconds") or {}
+            params = r.get("param_overrides") or {}
+            body.append(
+                [
+                    r["_point"],
+                    ", ".join(f"``{k}={v}``" for k, v in sorted(params.items())) or "–",
+                    f"{r['metrics']['acc']:.4f}",
+                    f"{r['metrics']['nmi']:.4f}",
+                    _seconds(r["fit_seconds"]),
+                    " / ".join(
+                        _seconds(float(phases[p])) if p in phases else "–"
+                        for p in ("pretrain", "head", "joint")
+                    ),
+                    f"``{str(r.get('commit'))[:7]}``",
+                ]
+            )
+        header = [
+            "point",
+            "parameters",
+            "ACC",
+            "NMI",
+            "fit time",
+            "pretraining / head / self-training",
+            "commit",
+        ]
+        cpus = sorted({_hardware(r) for r in curve})
+        title = f"{est}, {DATASETS.get(data, data)}, seed {seed}"
+        out.append(
+            _list_table(header, body, title)
+            + f"\nEach point is one fit in a fresh process on {'; '.join(cpus)}.\n"
+        )
+    return "\n".join(out) if out else "No time-to-accuracy runs yet.\n"
+
+
+def plot_time_to_accuracy(points: Iterable[dict[str, Any]], path: Path) -> None:
+    """ACC against fit time, one line per curve, each point labelled with its name."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for (est, data, seed), curve in _curves(points).items():
+        times = [r["fit_seconds"] / 60 for r in curve]
+        accs = [r["metrics"]["acc"] for r in curve]
+        ax.plot(times, accs, "o-", label=f"{est}, {DATASETS.get(data, data)}, seed {seed}")
+        for r, t, a in zip(curve, times, accs, strict=True):
+            ax.annotate(r["_point"], (t, a), textcoords="offset points", xytext=(4, -10), size=7)
+    ax.set_xlabel("fit time (minutes)")
+    ax.set_ylabel("ACC")
+    ax.grid(alpha=0.3)
+    if ax.lines:
+        ax.legend(loc="lower right", frameon=False)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 # ------------------------------------------------------------------------------- the outputs
 def rendered(results_dir: Path = RESULTS, readme_text: str | None = None) -> dict[Path, str]:
     """Every generated file, path to text (the README with its block replaced)."""
@@ -674,6 +787,9 @@ def rendered(results_dir: Path = RESULTS, readme_text: str | None = None) -> dic
     outputs[DOCS_TABLES / "panel.rst"] = panel_table(rows)
     auto = summarize(load_registry(results_dir / AUTO_K_RESULTS.name))
     outputs[DOCS_TABLES / "n_clusters_auto.rst"] = auto_k_table(auto, rows)
+    outputs[DOCS_TABLES / "time_to_accuracy.rst"] = time_to_accuracy_table(
+        load_time_to_accuracy(results_dir)
+    )
     text = README.read_text(encoding="utf-8") if readme_text is None else readme_text
     outputs[README] = replace_block(text, readme_table(rows))
     return outputs
@@ -693,6 +809,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="only compare; exit 1 on a difference")
     args = parser.parse_args(argv)
     problems = registry_problems(load_registry()) + auto_k_problems(load_registry(AUTO_K_RESULTS))
+    problems += time_to_accuracy_problems(load_registry(TTA_RESULTS))
     for problem in problems:
         print(f"registry: {problem}", file=sys.stderr)
     changed = []

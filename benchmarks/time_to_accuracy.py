@@ -31,8 +31,9 @@ HERE = Path(__file__).resolve().parent
 OUT = HERE / "results" / "time_to_accuracy"
 
 #: The points of each estimator's curve: a name and the public parameters that differ from
-#: the defaults. They shorten pretraining (``n_epochs``), self-training (``self_training``)
-#: and the head's restarts (``gmm_n_init``, ``kmeans_n_init``), the three costs of a fit.
+#: the defaults. They shorten pretraining (``n_epochs``; ``pretrain_epochs`` of the DVAE),
+#: self-training (``self_training``) and the head's restarts (``gmm_n_init``), the three
+#: costs of a fit.
 POINTS: dict[str, dict[str, dict]] = {
     "AEGMM": {
         "defaults": {},
@@ -41,11 +42,18 @@ POINTS: dict[str, dict[str, dict]] = {
         "e10-st4": {"n_epochs": 10, "self_training": 4},
         "e10-st4-gmm5": {"n_epochs": 10, "self_training": 4, "gmm_n_init": 5},
         "e5-st4": {"n_epochs": 5, "self_training": 4},
+        "e5-st4-gmm5": {"n_epochs": 5, "self_training": 4, "gmm_n_init": 5},
     },
     "ConvAEKMeans": {
         "defaults": {},
         "e20-st4": {"n_epochs": 20, "self_training": 4},
         "e10-st4": {"n_epochs": 10, "self_training": 4},
+        "e5-st4": {"n_epochs": 5, "self_training": 4},
+    },
+    "DVAEClusterer": {
+        "defaults": {},
+        "p20": {"pretrain_epochs": 20},
+        "p10": {"pretrain_epochs": 10},
     },
 }
 

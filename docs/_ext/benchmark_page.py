@@ -1,9 +1,10 @@
-"""Sphinx extension: the benchmark page's ACC-against-time chart, from the results registry.
+"""Sphinx extension: the charts of the benchmark page and the speed guide, from the registry.
 
 The tables of the benchmark page, the README and the user guide are rendered by
 ``benchmarks/tables.py`` into committed files (``docs/_tables/``), which a test compares with
-the registry. The chart is a picture, so it is drawn here, at ``builder-inited``, by the same
-module's :func:`plot_acc_vs_time` into ``docs/_generated/acc_vs_time.png``.
+the registry. The charts are pictures, so they are drawn here, at ``builder-inited``, by the same
+module's :func:`plot_acc_vs_time` into ``docs/_generated/acc_vs_time.png`` and
+:func:`plot_time_to_accuracy` into ``docs/_generated/time_to_accuracy.png``.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
 def draw_chart(app) -> None:
-    """``builder-inited`` handler: draw the chart from ``benchmarks/results/``."""
+    """``builder-inited`` handler: draw the charts from ``benchmarks/results/``."""
     sys.path.insert(0, str(BENCHMARKS))
     import tables
 
     rows = tables.summarize(tables.load_registry())
-    tables.plot_acc_vs_time(rows, Path(app.srcdir) / "_generated" / "acc_vs_time.png")
+    generated = Path(app.srcdir) / "_generated"
+    tables.plot_acc_vs_time(rows, generated / "acc_vs_time.png")
+    tables.plot_time_to_accuracy(tables.load_time_to_accuracy(), generated / "time_to_accuracy.png")
 
 
 def setup(app):

@@ -215,3 +215,52 @@ def test_accuracy_time_chart_draws_every_method_of_the_registry(registry, tmp_pa
     path = tmp_path / "acc_vs_time.png"
     tables.plot_acc_vs_time(tables.summarize(registry), path)
     assert path.stat().st_size > 0
+
+
+def test_time_to_accuracy_points_are_the_script_s_points_with_their_commits():
+    """Every committed point of a curve names a point of ``time_to_accuracy.py`` and ran
+    with exactly its parameters; each curve takes the registry's run of the defaults."""
+    import time_to_accuracy
+
+    runs = tables.load_registry(tables.TTA_RESULTS)
+    assert tables.time_to_accuracy_problems(runs) == []
+    for run in runs:
+        point = time_to_accuracy.POINTS[run["estimator"]][run["tag"]]
+        assert run["param_overrides"] == point, run["_file"]
+    points = tables.load_time_to_accuracy()
+    curves = {(r["estimator"], r["dataset"], r["seed"]) for r in runs}
+    with_defaults = {
+        (r["estimator"], r["dataset"], r["seed"]) for r in points if r["_point"] == "defaults"
+    }
+    assert with_defaults <= curves
+
+
+def test_time_to_accuracy_script_sends_the_defaults_to_the_registry(tmp_path):
+    import time_to_accuracy
+
+    cmd = time_to_accuracy.command("AEGMM", "mnist", "defaults", 1, None, tmp_path)
+    assert "--params" not in cmd and cmd[cmd.index("--out") + 1] == str(tmp_path)
+    cmd = time_to_accuracy.command("AEGMM", "mnist", "e10-st4", 1, "DIR", tmp_path)
+    assert json.loads(cmd[cmd.index("--params") + 1]) == {"n_epochs": 10, "self_training": 4}
+    assert cmd[cmd.index("--tag") + 1] == "e10-st4"
+    assert cmd[cmd.index("--out") + 1] == str(tmp_path / "time_to_accuracy")
+    assert cmd[cmd.index("--data") + 1] == "DIR"
+
+
+def test_time_to_accuracy_table_and_chart_from_points(registry, tmp_path):
+    run = _a_run(registry)
+    fast = {**copy.deepcopy(run), "_point": "fast", "fit_seconds": 1.0}
+    fast["param_overrides"] = {"n_epochs": 1}
+    fast["metrics"]["acc"] = 0.5
+    slow = {**copy.deepcopy(run), "_point": "defaults", "fit_seconds": 100.0}
+    text = tables.time_to_accuracy_table([slow, fast])
+    assert text.index("fast") < text.index("defaults")  # in order of fit time
+    assert "``n_epochs=1``" in text and "0.5000" in text
+    path = tmp_path / "tta.png"
+    tables.plot_time_to_accuracy([slow, fast], path)
+    assert path.stat().st_size > 0
+    bad = {k: v for k, v in fast.items() if k != "tag"}
+    bad["param_overrides"] = {}
+    problems = tables.time_to_accuracy_problems([bad])
+    assert any("no point name" in p for p in problems)
+    assert any("belongs to the registry" in p for p in problems)
