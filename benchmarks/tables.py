@@ -679,8 +679,11 @@ def load_time_to_accuracy(results_dir: Path = RESULTS) -> list[dict[str, Any]]:
         record["_point"] = record.get("tag") or "?"
     curves = {(r["estimator"], r["dataset"], r["seed"]) for r in points}
     for record in load_registry(results_dir):
-        if (record.get("estimator"), record.get("dataset"), record.get("seed")) in curves:
-            points.append({**record, "_point": "defaults"})
+        est = record.get("estimator")
+        if (est, record.get("dataset"), record.get("seed")) in curves:
+            # A run of earlier defaults (stale in the registry) is marked as such.
+            stale = differences(record, current_defaults(est))
+            points.append({**record, "_point": "defaults" + (STALE_MARK if stale else "")})
     return points
 
 
@@ -742,9 +745,11 @@ def time_to_accuracy_table(points: Iterable[dict[str, Any]]) -> str:
         ]
         cpus = sorted({_hardware(r) for r in curve})
         title = f"{est}, {DATASETS.get(data, data)}, seed {seed}"
+        stale = any(r["_point"].endswith(STALE_MARK) for r in curve)
+        note = f" {STALE_MARK} The registry's run of earlier defaults." if stale else ""
         out.append(
             _list_table(header, body, title)
-            + f"\nEach point is one fit in a fresh process on {'; '.join(cpus)}.\n"
+            + f"\nEach point is one fit in a fresh process on {'; '.join(cpus)}.{note}\n"
         )
     return "\n".join(out) if out else "No time-to-accuracy runs yet.\n"
 

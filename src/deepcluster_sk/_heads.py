@@ -27,6 +27,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, clone
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
@@ -34,6 +35,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
 from sklearn.utils import check_random_state
 from sklearn.utils._available_if import available_if
+from threadpoolctl import threadpool_limits  # a dependency of scikit-learn
 
 from ._manifold import NeighbourExtension, fit_umap_embedding, unit_rows
 from ._partitions import spectral_labels
@@ -109,19 +111,27 @@ def best_of_restarts(
     criterion: Callable[[Any], float],
     n_init: int,
     rng: np.random.RandomState,
+    n_jobs: int | None = -1,
 ) -> tuple[Any, np.ndarray]:
     """Fit ``n_init`` restarts and keep the one with the highest ``criterion``.
+
+    The restarts' seeds are drawn first, in order; the restarts then run side by side in
+    ``n_jobs`` threads, each with one BLAS and OpenMP thread, so the models, their scores
+    and the choice do not depend on ``n_jobs``.
 
     Parameters
     ----------
     fit_one : callable
-        ``fit_one(seed)`` returns one fitted model.
+        ``fit_one(seed)`` returns one fitted model; it must not depend on the order of
+        the calls.
     criterion : callable
         ``criterion(model)``, higher is better (a likelihood, minus an inertia).
     n_init : int
         Number of restarts (at least 1).
     rng : numpy.random.RandomState
         Draws the restarts' seeds.
+    n_jobs : int or None, default=-1
+        Threads (joblib's convention: -1 is one per CPU core, None or 1 is one).
 
     Returns
     -------
@@ -130,16 +140,25 @@ def best_of_restarts(
     scores : ndarray of shape (n_init,)
         The criterion of every restart, in order.
     """
-    best, scores = None, []
-    for _ in range(max(1, int(n_init))):
-        model = fit_one(draw_seed(rng))
+    seeds = [draw_seed(rng) for _ in range(max(1, int(n_init)))]
+
+    def one(seed: int) -> tuple[Any, float]:
+        model = fit_one(seed)
         score = float(criterion(model))
-        if not np.isfinite(score):
-            score = -np.inf
-        if best is None or score > max(scores):
-            best = model
-        scores.append(score)
-    return best, np.asarray(scores)
+        return model, score if np.isfinite(score) else -np.inf
+
+    n_jobs = min(effective_n_jobs(n_jobs), len(seeds))
+    # One BLAS/OpenMP thread per restart, whatever n_jobs: a restart's last EM iterations
+    # can depend on the BLAS threads' summation order, and its result then on n_jobs.
+    with threadpool_limits(limits=1):
+        if n_jobs == 1:
+            fitted = [one(seed) for seed in seeds]
+        else:
+            # Numpy and scikit-learn's compiled parts release the GIL: restarts in threads
+            # fill the cores that one small EM leaves idle, without copying the data.
+            fitted = Parallel(n_jobs=n_jobs, prefer="threads")(delayed(one)(s) for s in seeds)
+    scores = np.asarray([score for _, score in fitted])
+    return fitted[int(np.argmax(scores))][0], scores
 
 
 def by_chunks(fn: Callable[[np.ndarray], np.ndarray], Z: np.ndarray) -> np.ndarray:

@@ -14,6 +14,7 @@ from sklearn.mixture import GaussianMixture
 
 from deepcluster_sk._heads import ClusterCollapseWarning, best_of_restarts, check_partition
 from deepcluster_sk._partitions import agreeing_rows, spectral_labels
+from deepcluster_sk._utils import draw_seed
 from deepcluster_sk.metrics import cluster_accuracy
 
 
@@ -58,14 +59,14 @@ def test_spectral_labels_as_many_clusters_as_points(n):
     assert sorted(labels) == list(range(n))
 
 
-def _planted_gmm_restarts(Z, planted_at):
-    """fit_one whose restart number ``planted_at`` is a one-iteration EM from a bad start."""
-    calls = []
+def _planted_gmm_restarts(Z, planted_at, seed=0):
+    """fit_one whose restart number ``planted_at`` (of those drawn from ``seed``) is a
+    one-iteration EM from a bad start."""
+    rng = np.random.RandomState(seed)
+    planted = [draw_seed(rng) for _ in range(planted_at + 1)][-1]
 
     def fit_one(seed):
-        bad = len(calls) == planted_at
-        calls.append(seed)
-        if bad:
+        if seed == planted:
             means = np.repeat(Z.mean(axis=0, keepdims=True), 3, axis=0)
             means += 1e-3 * np.arange(3)[:, None]
             return GaussianMixture(3, means_init=means, max_iter=1).fit(Z)
@@ -84,6 +85,23 @@ def test_a_planted_bad_restart_is_not_chosen(blobs, planted_at):
     assert scores[planted_at] < scores.max()
     assert best.score(X) == pytest.approx(scores.max())
     assert adjusted_rand_score(y, best.predict(X)) > 0.95
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_restarts_in_threads_are_the_restarts_one_after_the_other(blobs):
+    X, _ = blobs
+
+    def fit_one(seed):
+        return GaussianMixture(3, max_iter=5, random_state=seed).fit(X)
+
+    one_by_one, scores = best_of_restarts(
+        fit_one, lambda g: g.score(X), 6, np.random.RandomState(0), n_jobs=1
+    )
+    threaded, threaded_scores = best_of_restarts(
+        fit_one, lambda g: g.score(X), 6, np.random.RandomState(0), n_jobs=3
+    )
+    np.testing.assert_array_equal(scores, threaded_scores)
+    np.testing.assert_array_equal(one_by_one.means_, threaded.means_)
 
 
 def test_restarts_are_reproducible_and_non_finite_scores_lose():
