@@ -11,7 +11,7 @@ Writes:
 - ``docs/_tables/n_clusters_auto.rst``: the runs with ``n_clusters="auto"``
   (``benchmarks/results/n_clusters_auto/``) beside the runs with the number of classes given;
 - ``docs/_tables/time_to_accuracy.rst``: the speed guide's time-to-accuracy curves
-  (``benchmarks/results/time_to_accuracy/`` and the registry's runs of the defaults).
+  (``benchmarks/curves/`` and the registry's runs of the defaults).
 
 The ACC-against-time chart of the benchmark page and the time-to-accuracy chart of the
 speed guide are drawn by :func:`plot_acc_vs_time` and :func:`plot_time_to_accuracy` when
@@ -46,7 +46,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 AUTO_K_RESULTS = RESULTS / "n_clusters_auto"
 #: The points of the time-to-accuracy curves other than the defaults
 #: (``benchmarks/time_to_accuracy.py``).
-TTA_RESULTS = RESULTS / "time_to_accuracy"
+TTA_RESULTS = ROOT / "benchmarks" / "curves"
 PUBLISHED = ROOT / "benchmarks" / "published.json"
 README = ROOT / "README.md"
 DOCS_TABLES = ROOT / "docs" / "_tables"
@@ -182,6 +182,12 @@ def load_registry(results_dir: Path = RESULTS) -> list[dict[str, Any]]:
     return records
 
 
+def _has_commit(record: dict[str, Any]) -> bool:
+    """Whether ``record`` names the full 40-hex commit it ran from."""
+    commit = str(record.get("commit") or "")
+    return len(commit) == 40 and all(c in "0123456789abcdef" for c in commit)
+
+
 def registry_problems(records: Iterable[dict[str, Any]]) -> list[str]:
     """What makes a file unfit for the registry: no commit, not a defaults run, no data set.
 
@@ -191,8 +197,7 @@ def registry_problems(records: Iterable[dict[str, Any]]) -> list[str]:
     problems = []
     for record in records:
         name = record.get("_file", "?")
-        commit = str(record.get("commit") or "")
-        if len(commit) != 40 or any(c not in "0123456789abcdef" for c in commit):
+        if not _has_commit(record):
             problems.append(f"{name}: no commit hash")
         if record.get("benchmark") == "throughput":
             continue
@@ -668,13 +673,15 @@ def plot_acc_vs_time(rows: dict[tuple[str, str], Row], path: Path) -> None:
 
 
 # ------------------------------------------------------------------------ time to accuracy
-def load_time_to_accuracy(results_dir: Path = RESULTS) -> list[dict[str, Any]]:
+def load_time_to_accuracy(
+    results_dir: Path = RESULTS, curves_dir: Path = TTA_RESULTS
+) -> list[dict[str, Any]]:
     """The points of the time-to-accuracy curves, each with its name under ``_point``.
 
-    The points of ``results_dir/time_to_accuracy/`` (named by their tag), and the registry's
+    The points of ``curves_dir`` (named by their tag), and the registry's
     run of the defaults (``"defaults"``) of every (estimator, data set, seed) that has one.
     """
-    points = load_registry(results_dir / TTA_RESULTS.name)
+    points = load_registry(curves_dir)
     for record in points:
         record["_point"] = record.get("tag") or "?"
     curves = {(r["estimator"], r["dataset"], r["seed"]) for r in points}
@@ -692,8 +699,7 @@ def time_to_accuracy_problems(records: Iterable[dict[str, Any]]) -> list[str]:
     problems = []
     for record in records:
         name = record.get("_file", "?")
-        commit = str(record.get("commit") or "")
-        if len(commit) != 40 or any(c not in "0123456789abcdef" for c in commit):
+        if not _has_commit(record):
             problems.append(f"{name}: no commit hash")
         if not record.get("tag"):
             problems.append(f"{name}: no point name (tag)")

@@ -6,7 +6,8 @@ of a script takes, compilation included), run by ``benchmarks/run.py``:
 - the point ``defaults`` is a run of the defaults and goes to the registry,
   ``benchmarks/results/<estimator>_<dataset>_seed<seed>.json``;
 - every other point sets the public parameters that :data:`POINTS` names and goes to
-  ``benchmarks/results/time_to_accuracy/<estimator>_<dataset>_<point>_seed<seed>.json``.
+  ``benchmarks/curves/<estimator>_<dataset>_<point>_seed<seed>.json``, outside the registry,
+  which holds only runs of the defaults.
 
 ``python benchmarks/tables.py`` renders the curve (``docs/_tables/time_to_accuracy.rst``)
 and the speed guide draws it. Run the points one after the other on a quiet machine: two
@@ -28,7 +29,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-OUT = HERE / "results" / "time_to_accuracy"
+REGISTRY, CURVES = HERE / "results", HERE / "curves"
 
 #: The points of each estimator's curve: a name and the public parameters that differ from
 #: the defaults. They shorten pretraining (``n_epochs``; ``pretrain_epochs`` of the DVAE),
@@ -59,16 +60,22 @@ POINTS: dict[str, dict[str, dict]] = {
 
 
 def command(
-    estimator: str, dataset: str, point: str, seed: int, data: str | None, results: Path
+    estimator: str,
+    dataset: str,
+    point: str,
+    seed: int,
+    data: str | None,
+    results: Path = REGISTRY,
+    curves: Path = CURVES,
 ) -> list[str]:
-    """The ``benchmarks/run.py`` command line of one point, writing under ``results``."""
+    """The ``benchmarks/run.py`` command line of one point: the defaults write to
+    ``results``, the other points to ``curves``."""
     params = POINTS[estimator][point]
     cmd = [sys.executable, str(HERE / "run.py"), estimator, dataset, "--seed", str(seed)]
     if data:
         cmd += ["--data", data]
     if params:
-        out = results / OUT.name
-        return [*cmd, "--params", json.dumps(params), "--tag", point, "--out", str(out)]
+        return [*cmd, "--params", json.dumps(params), "--tag", point, "--out", str(curves)]
     return [*cmd, "--out", str(results)]
 
 
@@ -82,8 +89,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--results",
         type=Path,
-        default=OUT.parent,
+        default=REGISTRY,
         help="the registry folder (default: benchmarks/results/ beside this script)",
+    )
+    parser.add_argument(
+        "--curves",
+        type=Path,
+        default=CURVES,
+        help="the folder of the other points (default: benchmarks/curves/ beside this script)",
     )
     parser.add_argument("--list", action="store_true", help="print the points and exit")
     args = parser.parse_args(argv)
@@ -97,7 +110,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown points {unknown}; --list shows them")
     status = 0
     for name in args.points or points:
-        cmd = command(args.estimator, args.dataset, name, args.seed, args.data, args.results)
+        cmd = command(
+            args.estimator, args.dataset, name, args.seed, args.data, args.results, args.curves
+        )
         print(f"== {name}: {' '.join(cmd)}", flush=True)
         status |= subprocess.run(cmd, check=False).returncode
     return status

@@ -238,12 +238,13 @@ def test_time_to_accuracy_points_are_the_script_s_points_with_their_commits():
 def test_time_to_accuracy_script_sends_the_defaults_to_the_registry(tmp_path):
     import time_to_accuracy
 
-    cmd = time_to_accuracy.command("AEGMM", "mnist", "defaults", 1, None, tmp_path)
+    curves = tmp_path / "curves"
+    cmd = time_to_accuracy.command("AEGMM", "mnist", "defaults", 1, None, tmp_path, curves)
     assert "--params" not in cmd and cmd[cmd.index("--out") + 1] == str(tmp_path)
-    cmd = time_to_accuracy.command("AEGMM", "mnist", "e10-st4", 1, "DIR", tmp_path)
+    cmd = time_to_accuracy.command("AEGMM", "mnist", "e10-st4", 1, "DIR", tmp_path, curves)
     assert json.loads(cmd[cmd.index("--params") + 1]) == {"n_epochs": 10, "self_training": 4}
     assert cmd[cmd.index("--tag") + 1] == "e10-st4"
-    assert cmd[cmd.index("--out") + 1] == str(tmp_path / "time_to_accuracy")
+    assert cmd[cmd.index("--out") + 1] == str(curves)
     assert cmd[cmd.index("--data") + 1] == "DIR"
 
 
