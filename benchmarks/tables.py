@@ -108,9 +108,28 @@ def _model_view(record: dict[str, Any]) -> dict[str, Any]:
     return {"params": params, "private_settings": settings}
 
 
+def _auto_epochs() -> dict[str, int]:
+    """Epoch parameters whose ``"auto"`` is a count that depends on the rows, with the
+    count it gives on sets of up to 12,800 rows."""
+    from deepcluster_sk._base import FULL_EPOCHS
+    from deepcluster_sk._dvae import PRETRAIN_EPOCHS
+
+    return {"n_epochs": FULL_EPOCHS, "pretrain_epochs": PRETRAIN_EPOCHS}
+
+
 def differences(record: dict[str, Any], defaults: dict[str, Any]) -> list[str]:
-    """Names of the parameters and settings where ``record`` differs from ``defaults``."""
+    """Names of the parameters and settings where ``record`` differs from ``defaults``.
+
+    An epoch count given as an integer matches a default ``"auto"`` that resolves to it
+    on the run's ``n_samples``.
+    """
+    from deepcluster_sk._utils import resolve_n_epochs
+
     ran, now = _model_view(record), _model_view(defaults)
+    n_samples = record.get("n_samples")
+    for key, full in _auto_epochs().items():
+        if now["params"].get(key) == "auto" and n_samples and ran["params"].get(key) != "auto":
+            now["params"][key] = resolve_n_epochs("auto", n_samples, full)
     names = []
     for part in ("params", "private_settings"):
         for key in sorted(set(ran[part]) | set(now[part])):

@@ -23,11 +23,12 @@ from ._manifold import umap_neighbours, unit_rows
 from ._networks import build_autoencoder
 from ._partitions import agreeing_rows
 from ._training import JointPhase, full_precision
-from ._utils import draw_seed, make_generator, random_affine
+from ._utils import draw_seed, make_generator, random_affine, resolve_n_epochs
 
 __all__ = ["AutoencoderClusterer"]
 
-#: The self-training recipe. ``"auto"`` self-trains for this many epochs on images.
+#: The self-training recipe. ``"auto"`` self-trains for this many epochs on images (fewer
+#: above 12,800 rows, see ``resolve_n_epochs``).
 _SELF_TRAINING_EPOCHS = 10
 #: Weight of the cross-entropy next to the reconstruction loss.
 _CE_WEIGHT = 0.1
@@ -126,7 +127,9 @@ class AutoencoderClusterer(BaseDeepClusterer):
     def _self_training_epochs(self, n_samples: int) -> int:
         if self.self_training == "auto":
             large = n_samples >= _SELF_TRAINING_MIN_CLUSTER * self.n_clusters_
-            return _SELF_TRAINING_EPOCHS if self._images() and large else 0
+            if not (self._images() and large):
+                return 0
+            return resolve_n_epochs("auto", n_samples, _SELF_TRAINING_EPOCHS)
         return int(self.self_training)
 
     def _joint_phase(

@@ -47,13 +47,17 @@ from ._utils import (
     resolve_device,
     resolve_latent_dim,
     resolve_likelihood,
+    resolve_n_epochs,
     resolve_precision,
     seeded_torch,
 )
 from ._version import __version__
 from .nn.losses import reconstruction_loss
 
-__all__ = ["BaseDeepClusterer"]
+__all__ = ["FULL_EPOCHS", "BaseDeepClusterer"]
+
+#: ``n_epochs="auto"`` on sets of up to 12,800 rows (see ``resolve_n_epochs``).
+FULL_EPOCHS = 50
 
 #: Rows per cluster under which a fit on a table warns with :class:`SmallDataWarning`.
 _SMALL_TABLE_ROWS = 100
@@ -99,7 +103,7 @@ class BaseDeepClusterer(
         "latent_dim": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "input_shape": ["array-like", StrOptions({"1d"}), None],
         "likelihood": [StrOptions({"auto", "bernoulli", "gaussian"})],
-        "n_epochs": [Interval(Integral, 0, None, closed="left")],
+        "n_epochs": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
         "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "precision": [StrOptions({"auto", "float32", "bfloat16"})],
@@ -229,7 +233,7 @@ class BaseDeepClusterer(
         """Training settings from the estimator's parameters, with overrides."""
         low = self._precision == "bfloat16"
         settings: dict[str, Any] = {
-            "n_epochs": self.n_epochs,
+            "n_epochs": self._n_epochs,
             "batch_size": self._batch_size,
             "lr": self.lr,
             "autocast_dtype": torch.bfloat16 if low else None,
@@ -353,6 +357,7 @@ class BaseDeepClusterer(
         self._device = resolve_device(self.device)
         self._precision = resolve_precision(self.precision, self._device)
         self._batch_size = resolve_batch_size(self.batch_size, X.shape[0], self._auto_min_batches)
+        self._n_epochs = resolve_n_epochs(self.n_epochs, X.shape[0], FULL_EPOCHS)
         rng = check_random_state(self.random_state)
         seed = draw_seed(rng)
         if warm:

@@ -17,6 +17,7 @@ __all__ = [
     "NeighbourExtension",
     "cache_umap_kernels",
     "fit_umap_embedding",
+    "umap_epochs",
     "umap_neighbours",
     "unit_rows",
 ]
@@ -28,6 +29,10 @@ _SEARCHES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 #: UMAP's own threshold: below it, exact nearest neighbours; above, NN-descent.
 _UMAP_EXACT_KNN_MAX = 4096
+#: UMAP's own layout runs 200 epochs above 10,000 rows. Above that size the epochs fall so
+#: that epochs x rows (the layout's work) stays at 200 x 10,000, down to
+#: ``_UMAP_MIN_EPOCHS``.
+_UMAP_LAYOUT_ROWS, _UMAP_LAYOUT_EPOCHS, _UMAP_MIN_EPOCHS = 10_000, 200, 50
 
 #: UMAP's numba kernels that umap-learn compiles afresh in every process (it does not mark
 #: them ``cache=True``): seconds of the first embedding of each process on a small CPU.
@@ -108,6 +113,28 @@ def unit_rows(Z: np.ndarray) -> np.ndarray:
     return Z / np.where(norms > 0, norms, 1).astype(Z.dtype)
 
 
+def umap_epochs(n_samples: int) -> int | None:
+    """The epochs of UMAP's layout of ``n_samples`` rows; None for UMAP's own count.
+
+    Up to 10,000 rows UMAP's own (500, and 200 above 10,000); above, ``200 * 10,000 /
+    n_samples`` epochs, at least 50, so the layout of 70,000 codes costs a quarter of UMAP's
+    own 200 epochs. On the codes of MNIST's 70,000 images the partition of the embedding
+    is as accurate after 50 epochs as after 200.
+
+    Parameters
+    ----------
+    n_samples : int
+
+    Returns
+    -------
+    int or None
+    """
+    if n_samples <= _UMAP_LAYOUT_ROWS:
+        return None
+    epochs = round(_UMAP_LAYOUT_EPOCHS * _UMAP_LAYOUT_ROWS / n_samples)
+    return max(_UMAP_MIN_EPOCHS, epochs)
+
+
 def fit_umap_embedding(
     Z: np.ndarray,
     n_components: int,
@@ -153,6 +180,7 @@ def fit_umap_embedding(
         init="spectral" if n > 2 * (n_components + 1) else "random",
         random_state=draw_seed(rng),
         precomputed_knn=knn,
+        n_epochs=umap_epochs(n),
         verbose=verbose,
     )
     with warnings.catch_warnings():

@@ -29,6 +29,7 @@ __all__ = [
     "resolve_device",
     "resolve_image_shape",
     "resolve_latent_dim",
+    "resolve_n_epochs",
     "resolve_precision",
     "rows_as_float",
     "seeded_torch",
@@ -303,6 +304,9 @@ def cpu_has_fast_bfloat16() -> bool:
 #: ``batch_size="auto"``: the largest and smallest batch, and the fewest batches an epoch has
 #: unless the estimator asks for more (``_auto_min_batches``).
 _AUTO_BATCH_MAX, _AUTO_BATCH_MIN, _AUTO_MIN_BATCHES = 256, 32, 10
+#: An ``"auto"`` epoch count is the full count up to this many training rows; above, it
+#: passes as many rows through the network as the full count of epochs of this many rows.
+_AUTO_EPOCH_ROWS = 12_800
 
 
 def resolve_batch_size(
@@ -332,6 +336,31 @@ def resolve_batch_size(
     while size > _AUTO_BATCH_MIN and n_samples < min_batches * size:
         size //= 2
     return size
+
+
+def resolve_n_epochs(n_epochs: int | str, n_samples: int, full: int) -> int:
+    """The number of training epochs for ``n_samples`` rows.
+
+    ``"auto"`` is ``full`` up to 12,800 rows. Above, it is the count of epochs that passes
+    as many rows through the network as ``full`` epochs of 12,800 rows (rounded up, at
+    least one): the training then costs about the same on a large set as on a set of
+    12,800 rows, and takes as many optimizer steps at the same batch size. With ``full=50``
+    that is 50 epochs for 10,000 rows, 10 for 70,000 and 1 from 640,000 rows up.
+
+    Parameters
+    ----------
+    n_epochs : int or "auto"
+    n_samples : int
+    full : int
+        The count for sets of at most 12,800 rows.
+
+    Returns
+    -------
+    int
+    """
+    if n_epochs != "auto":
+        return int(n_epochs)
+    return max(1, min(full, math.ceil(full * _AUTO_EPOCH_ROWS / n_samples)))
 
 
 def resolve_precision(precision: str, device: torch.device) -> str:

@@ -81,6 +81,22 @@ def test_a_run_under_other_defaults_is_marked_stale_and_named(registry):
     assert {"gmm_n_init", "_auto_min_batches"} <= set(row.stale)
 
 
+def test_an_epoch_count_is_stale_only_where_auto_resolves_to_another(registry):
+    run = _a_run(registry)
+    defaults = tables.current_defaults(run["estimator"])
+    assert defaults["params"]["n_epochs"] == "auto"
+    # An integer count that "auto" gives on the run's rows is the default; "auto" itself too.
+    for recorded, n_samples, stale in [
+        (50, 10_000, False),
+        ("auto", 70_000, False),
+        (50, 70_000, True),
+        (10, 70_000, False),
+        (49, 10_000, True),
+    ]:
+        case = {**run, "n_samples": n_samples, "params": {**run["params"], "n_epochs": recorded}}
+        assert ("n_epochs" in tables.differences(case, defaults)) is stale, (recorded, n_samples)
+
+
 def test_a_run_with_chosen_parameters_does_not_belong_in_the_registry(registry):
     run = _a_run(registry)
     run["param_overrides"] = {"n_epochs": 5, "random_state": 3}

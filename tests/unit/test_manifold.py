@@ -121,6 +121,21 @@ def test_unit_rows_scales_rows_and_keeps_zero_rows():
     assert raw.transform(new)[:, 0].tolist() == [1.0, 2.0]
 
 
+def test_umap_layout_epochs_fall_above_10000_rows_to_a_floor():
+    from deepcluster_sk._manifold import umap_epochs
+
+    # UMAP's own count up to 10,000 rows: the embeddings of smaller sets do not change.
+    for n in (5, 1797, 9298, 10_000):
+        assert umap_epochs(n) is None
+    assert umap_epochs(10_001) == 200
+    assert umap_epochs(20_000) == 100
+    assert umap_epochs(40_000) == 50
+    assert umap_epochs(70_000) == 50
+    assert umap_epochs(10**6) == 50
+    epochs = [umap_epochs(n) for n in range(10_001, 100_000, 997)]
+    assert epochs == sorted(epochs, reverse=True)
+
+
 def test_umap_neighbourhood_shrinks_with_many_small_clusters():
     from deepcluster_sk._manifold import umap_neighbours
 

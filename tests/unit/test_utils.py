@@ -24,6 +24,26 @@ def test_auto_batch_size_gives_small_data_enough_steps():
     assert resolve_batch_size("auto", 178, min_batches=25) == 32
 
 
+def test_auto_epochs_keep_the_work_of_12800_rows_on_larger_sets():
+    from deepcluster_sk._utils import resolve_n_epochs
+
+    for n in (178, 1797, 9298, 10_000, 12_800):
+        assert resolve_n_epochs("auto", n, 50) == 50
+        assert resolve_n_epochs("auto", n, 10) == 10
+    assert resolve_n_epochs("auto", 12_801, 50) == 50  # rounded up
+    assert resolve_n_epochs("auto", 70_000, 50) == 10
+    assert resolve_n_epochs("auto", 70_000, 100) == 19
+    assert resolve_n_epochs("auto", 70_000, 10) == 2
+    assert resolve_n_epochs("auto", 640_000, 50) == 1
+    assert resolve_n_epochs("auto", 10**8, 50) == 1
+    assert resolve_n_epochs(7, 70_000, 50) == 7
+    assert resolve_n_epochs(0, 10, 50) == 0
+    # Rows through the network: never fewer than the full count on 12,800 rows.
+    for n in range(12_800, 700_000, 9_999):
+        epochs = resolve_n_epochs("auto", n, 50)
+        assert epochs * n >= 50 * 12_800 and (epochs - 1) * n < 50 * 12_800
+
+
 def test_latent_dim_auto_gives_each_cluster_a_direction():
     from deepcluster_sk._utils import resolve_latent_dim
 
