@@ -38,6 +38,8 @@ REGISTRY, CURVES = HERE / "results", HERE / "curves"
 POINTS: dict[str, dict[str, dict]] = {
     "AEGMM": {
         "defaults": {},
+        "e50-st10": {"n_epochs": 50, "self_training": 10},
+        "e20": {"n_epochs": 20},
         "e20-st4": {"n_epochs": 20, "self_training": 4},
         "e10": {"n_epochs": 10},
         "e10-st4": {"n_epochs": 10, "self_training": 4},
@@ -47,6 +49,9 @@ POINTS: dict[str, dict[str, dict]] = {
     },
     "ConvAEKMeans": {
         "defaults": {},
+        "e50": {"n_epochs": 50},
+        "e20": {"n_epochs": 20},
+        "e10-st2": {"n_epochs": 10, "self_training": 2},
         "e20-st4": {"n_epochs": 20, "self_training": 4},
         "e10-st4": {"n_epochs": 10, "self_training": 4},
         "e5-st4": {"n_epochs": 5, "self_training": 4},

@@ -100,12 +100,12 @@ class ConvAEKMeans(AutoencoderClusterer):
         search see each code scaled to unit length (its direction). None clusters the
         codes themselves (the paper's method, see :meth:`paper`; needed for
         :meth:`inverse_transform`).
-    self_training : int or "auto", default=0
+    self_training : int or "auto", default="auto"
         Epochs of self-training after the first k-means, as in :class:`AEGMM` (see its
         Notes): the network trains on its reconstruction plus a cross-entropy towards
         k-means' own labels, and the head is fitted again. ``"auto"`` is 10 epochs on
-        images when ``n >= 20 * n_clusters``, as in :class:`AEGMM`, and 0 otherwise; the
-        default 0 skips it.
+        images when ``n >= 20 * n_clusters`` (fewer above 12,800 rows), as in
+        :class:`AEGMM`, and 0 otherwise; 0 skips it, as the paper does.
     precision : {"auto", "float32", "bfloat16"}, default="auto"
         Precision of the network's matrix products and convolutions during training
         (``torch.autocast``). ``"auto"`` is bfloat16 on a CUDA GPU that supports it and on
@@ -217,7 +217,7 @@ class ConvAEKMeans(AutoencoderClusterer):
         lr: float = 1e-3,
         kmeans_n_init: int = 10,
         manifold: str | None = "umap",
-        self_training: int | str = 0,
+        self_training: int | str = "auto",
         precision: str = "auto",
         device: str | torch.device = "auto",
         random_state: Any = None,

@@ -455,8 +455,8 @@ def test_aegmm_self_training_learns_the_heads_labels_on_images(bars, blobs, monk
     assert len(_refine_records(tables)) == 10
     assert cluster_accuracy(yb, tables.labels_) >= 0.9
     assert not _refine_records(AEGMM(3, self_training=0, **kw).fit(X))
-    assert len(_refine_records(ConvAEKMeans(3, self_training="auto", **kw).fit(X))) == 10
-    assert not _refine_records(ConvAEKMeans(3, **kw).fit(X))  # its default is 0
+    assert len(_refine_records(ConvAEKMeans(3, **kw).fit(X))) == 10  # its default is "auto"
+    assert not _refine_records(ConvAEKMeans(3, self_training=0, **kw).fit(X))
 
 
 @pytest.mark.parametrize("cls", [AEGMM, ConvAEKMeans, DVAEClusterer])
