@@ -105,7 +105,9 @@ class ConvAEKMeans(AutoencoderClusterer):
         Notes): the network trains on its reconstruction plus a cross-entropy towards
         k-means' own labels, and the head is fitted again. ``"auto"`` is 10 epochs on
         images when ``n >= 20 * n_clusters`` (fewer above 12,800 rows), as in
-        :class:`AEGMM`, and 0 otherwise; 0 skips it, as the paper does.
+        :class:`AEGMM`, and 0 otherwise; 0 skips it, as the paper does. The default
+        convolutional network reads a table's row as a one-pixel-high image, so
+        ``"auto"`` self-trains on tables too, its random moves shifting the columns.
     precision : {"auto", "float32", "bfloat16"}, default="auto"
         Precision of the network's matrix products and convolutions during training
         (``torch.autocast``). ``"auto"`` is bfloat16 on a CUDA GPU that supports it and on
