@@ -61,11 +61,12 @@ SPECS = {
     },
     "ConvAEKMeans": {
         # The default encoder is convolutional: tabular rows are read as 1-D signals, and
-        # PCA keeps at most latent_dim components.
+        # PCA keeps at most latent_dim components. A signal is a one-pixel-high image, so
+        # self_training="auto" self-trains for its 10 epochs.
         "params": {"input_shape": "1d", "n_components": 2, "kmeans_n_init": 1},
-        "phases": [("train", N_EPOCHS)],
-        "nonnegative": {"train"},
-        "epoch_params": ("n_epochs",),
+        "phases": [("train", N_EPOCHS), ("refine", 10)],
+        "nonnegative": {"train", "refine"},
+        "epoch_params": ("n_epochs", "self_training"),
         "head": ("pca_", "kmeans_", "cluster_centers_"),
     },
     "DVAEClusterer": {
