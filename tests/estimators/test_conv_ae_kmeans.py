@@ -70,7 +70,9 @@ def test_fits_and_predicts_on_digits(small_digits, fitted):
     assert fitted.predict(X[:7]).shape == (7,)
     assert isinstance(fitted.pca_, PCA)
     assert isinstance(fitted.kmeans_, KMeans)
-    assert len(fitted.history_) == FAST["n_epochs"]
+    # self_training="auto": 30 images a cluster, so 10 self-training epochs follow.
+    phases = [record["phase"] for record in fitted.history_]
+    assert phases == ["train"] * FAST["n_epochs"] + ["refine"] * 10
     assert fitted.n_features_in_ == 64
 
 

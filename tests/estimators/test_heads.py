@@ -315,9 +315,10 @@ def test_conv_ae_kmeans_small_sets_get_more_steps_and_umap_neighbours(monkeypatc
     monkeypatch.setattr(_heads, "fit_umap_embedding", record)
     X = np.random.RandomState(0).rand(300, 64).astype(np.float32)
     est = ConvAEKMeans(3, channels=(4, 8), n_epochs=1, random_state=0).fit(X)
-    assert seen == [50] and est._batch_size == 32
+    # Both fits of the head (before and after self-training) take the small-data rule.
+    assert seen == [50, 50] and est._batch_size == 32
     AEGMM(3, hidden_dims=(8,), n_epochs=1, random_state=0).fit(X)
-    assert seen == [50, 30]
+    assert seen == [50, 50, 30]
 
 
 @pytest.mark.parametrize("Estimator", [AEGMM, ConvAEKMeans])
