@@ -29,14 +29,12 @@ METHODS = tables.ESTIMATORS + tables.BASELINES
 
 def _registry_runs() -> dict[tuple[str, str, int], dict]:
     """The registry's runs of the current defaults, by (method, data set, seed)."""
-    runs, defaults = {}, {}
+    runs = {}
     for record in tables.load_registry():
         method = record.get("estimator")
         if method not in METHODS:
             continue
-        if method not in defaults:
-            defaults[method] = tables.current_defaults(method)
-        if not tables.differences(record, defaults[method]):
+        if not tables.differences(record, tables.current_defaults(method)):
             runs[(method, record["dataset"], int(record["seed"]))] = record
     return runs
 

@@ -31,6 +31,7 @@ run is *stale*: its row stays, marked with a dagger, until it is re-run.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import statistics
 import sys
@@ -84,8 +85,12 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
+@functools.cache
 def current_defaults(estimator: str) -> dict[str, Any]:
-    """The parameters and private settings a default run of ``estimator`` records today."""
+    """The parameters and private settings a default run of ``estimator`` records today.
+
+    Computed once per estimator and process; callers only read it.
+    """
     here = str(Path(__file__).parent)
     if here not in sys.path:  # benchmarks/ is a folder of scripts, not a package
         sys.path.insert(0, here)
@@ -232,16 +237,13 @@ def registry_problems(records: Iterable[dict[str, Any]]) -> list[str]:
 def summarize(records: Iterable[dict[str, Any]]) -> dict[tuple[str, str], Row]:
     """One :class:`Row` per (estimator, data set), stale settings named."""
     rows: dict[tuple[str, str], Row] = {}
-    defaults: dict[str, dict[str, Any]] = {}
     for record in records:
         if "benchmark" in record:  # a throughput measurement: a table of the speed guide
             continue
         est, data = record["estimator"], record["dataset"]
         row = rows.setdefault((est, data), Row(est, data))
         row.runs.append(record)
-        if est not in defaults:
-            defaults[est] = current_defaults(est)
-        for name in differences(record, defaults[est]):
+        for name in differences(record, current_defaults(est)):
             if name not in row.stale:
                 row.stale.append(name)
     for row in rows.values():
