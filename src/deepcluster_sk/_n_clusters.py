@@ -13,6 +13,11 @@ the input, over a range of candidate counts; the count with the highest silhouet
   and ``min_dist=0``. Both sizes are fixed, so the embedding does not depend on the count
   it is used to choose. The small neighbourhood keeps clusters of a few dozen rows (20
   objects of 72 views, 40 faces of 10 photos) apart; larger ones join them.
+- **Small sets**: the silhouette curve of one embedding of a few hundred rows is noisy
+  (ORL's 400 faces: its maximum moves by ten counts between seeds). Below
+  ``_AVERAGED_ROWS`` rows the rows are embedded up to ``_MAX_EMBEDDINGS`` times and the
+  curves averaged; together the embeddings hold at most ``_AVERAGED_ROWS`` rows, so this
+  costs a second or two where it happens.
 - **The candidates**: 2 up to one cluster per ``_MIN_ROWS_PER_CLUSTER`` rows, at most
   ``_MAX_CANDIDATE``.
 
@@ -39,9 +44,13 @@ _PCA_COMPONENTS = 50
 #: UMAP neighbours and dimensions of the embedding the counts are compared on.
 _NEIGHBOURS = 4
 _COMPONENTS = 5
+#: Sets of fewer rows are embedded ``_AVERAGED_ROWS // n_samples`` times (at most
+#: ``_MAX_EMBEDDINGS``) and the silhouette curves of the embeddings averaged.
+_AVERAGED_ROWS = 1_200
+_MAX_EMBEDDINGS = 3
 #: The largest candidate count keeps at least this many rows a cluster, and is at most
 #: ``_MAX_CANDIDATE``.
-_MIN_ROWS_PER_CLUSTER = 8
+_MIN_ROWS_PER_CLUSTER = 10
 _MAX_CANDIDATE = 60
 #: k-means restarts per candidate and the silhouette's sample size.
 _KMEANS_N_INIT = 3
@@ -51,7 +60,7 @@ _SILHOUETTE_SAMPLES = 4_000
 def candidate_counts(n_samples: int) -> np.ndarray:
     """The cluster counts ``n_clusters="auto"`` compares for ``n_samples`` rows.
 
-    From 2 to ``n_samples // 8`` (a cluster of at least 8 rows), at most 60.
+    From 2 to ``n_samples // 10`` (a cluster of at least 10 rows), at most 60.
 
     Parameters
     ----------
@@ -60,7 +69,7 @@ def candidate_counts(n_samples: int) -> np.ndarray:
     Returns
     -------
     counts : ndarray of int
-        ``[2]`` alone below 24 rows.
+        ``[2]`` alone below 30 rows.
 
     Raises
     ------
@@ -140,6 +149,8 @@ def choose_n_clusters(
 ) -> tuple[int, np.ndarray, np.ndarray]:
     """Choose the number of clusters of the rows of ``X``: the best silhouette (see module).
 
+    Up to 600 rows the curve is the mean over several embeddings (``_AVERAGED_ROWS``).
+
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
@@ -156,7 +167,7 @@ def choose_n_clusters(
     counts : ndarray of int
         The candidate counts.
     scores : ndarray of float
-        The silhouette of each candidate.
+        The silhouette of each candidate (the mean over the embeddings of a small set).
     """
     n = X.shape[0]
     if n > _MAX_SAMPLES:
@@ -170,5 +181,11 @@ def choose_n_clusters(
             f"X has {distinct} distinct rows. Give n_clusters."
         )
     E = fit_umap_embedding(Z, _COMPONENTS, _NEIGHBOURS, 0.0, rng)
-    scores = silhouette_curve(E, counts, draw_seed(rng))
+    seed = draw_seed(rng)
+    scores = silhouette_curve(E, counts, seed)
+    repeats = min(_MAX_EMBEDDINGS, max(1, _AVERAGED_ROWS // Z.shape[0]))
+    for _ in range(repeats - 1):
+        E = fit_umap_embedding(Z, _COMPONENTS, _NEIGHBOURS, 0.0, rng)
+        scores += silhouette_curve(E, counts, seed)
+    scores /= repeats
     return int(counts[int(np.argmax(scores))]), counts, scores

@@ -9,10 +9,10 @@ from sklearn.datasets import make_blobs
 from deepcluster_sk._n_clusters import candidate_counts, choose_n_clusters, silhouette_curve
 
 
-def test_candidates_run_from_two_to_one_cluster_per_eight_rows_at_most_sixty():
+def test_candidates_run_from_two_to_one_cluster_per_ten_rows_at_most_sixty():
     np.testing.assert_array_equal(candidate_counts(4), [2])
-    np.testing.assert_array_equal(candidate_counts(40), [2, 3, 4, 5])
-    assert candidate_counts(400)[-1] == 50
+    np.testing.assert_array_equal(candidate_counts(40), [2, 3, 4])
+    assert candidate_counts(400)[-1] == 40
     assert candidate_counts(70_000)[-1] == 60
 
 
@@ -46,7 +46,7 @@ def test_choose_recovers_blobs_in_many_dimensions(k):
     )
     assert chosen == k
     assert counts[np.argmax(scores)] == k
-    np.testing.assert_array_equal(counts, np.arange(2, min(60 * k // 8, 60) + 1))
+    np.testing.assert_array_equal(counts, np.arange(2, min(60 * k // 10, 60) + 1))
 
 
 def test_choose_reads_uint8_images_and_is_reproducible():
@@ -65,7 +65,25 @@ def test_choose_subsamples_large_inputs(monkeypatch):
     X, _ = make_blobs(3000, n_features=5, centers=5, random_state=2)
     chosen, counts, _ = choose_n_clusters(X.astype(np.float32), False, np.random.RandomState(0))
     assert chosen == 5
-    assert counts[-1] == 300 // 8
+    assert counts[-1] == 300 // 10
+
+
+@pytest.mark.parametrize("n_samples, embeddings", [(200, 3), (500, 2), (1000, 1)])
+def test_small_sets_average_the_curves_of_several_embeddings(monkeypatch, n_samples, embeddings):
+    from deepcluster_sk import _n_clusters
+
+    curves = []
+
+    def recorded(E, counts, seed):
+        curves.append(silhouette_curve(E, counts, seed))
+        return curves[-1].copy()
+
+    monkeypatch.setattr(_n_clusters, "silhouette_curve", recorded)
+    X, _ = make_blobs(n_samples, n_features=8, centers=4, random_state=0)
+    chosen, _, scores = choose_n_clusters(X.astype(np.float32), False, np.random.RandomState(0))
+    assert len(curves) == embeddings
+    np.testing.assert_allclose(scores, np.mean(curves, axis=0))
+    assert chosen == 4
 
 
 def test_duplicated_rows_are_a_clear_error():
