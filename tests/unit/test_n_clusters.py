@@ -38,7 +38,7 @@ def test_silhouette_needs_two_samples_per_cluster_of_every_candidate():
         silhouette_curve(E, np.array([1, 2]), seed=0)
 
 
-@pytest.mark.parametrize("k", [3, 7])
+@pytest.mark.parametrize("k", [3, 7, 15])
 def test_choose_recovers_blobs_in_many_dimensions(k):
     X, _ = make_blobs(60 * k, n_features=20, centers=k, random_state=0)
     chosen, counts, scores = choose_n_clusters(
