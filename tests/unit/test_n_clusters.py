@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_blobs
 
-from deepcluster_sk._n_clusters import candidate_counts, choose_n_clusters, silhouette_curve
+from deepcluster_sk._n_clusters import (
+    candidate_counts,
+    choose_n_clusters,
+    rescore_the_lead,
+    silhouette_curve,
+)
 
 
 def test_candidates_run_from_two_to_one_cluster_per_ten_rows_at_most_sixty():
@@ -84,6 +89,37 @@ def test_small_sets_average_the_curves_of_several_embeddings(monkeypatch, n_samp
     assert len(curves) == embeddings
     np.testing.assert_allclose(scores, np.mean(curves, axis=0))
     assert chosen == 4
+
+
+def test_the_lead_of_a_sampled_curve_is_scored_again_on_all_rows(monkeypatch):
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+
+    from deepcluster_sk import _n_clusters
+
+    monkeypatch.setattr(_n_clusters, "_SILHOUETTE_SAMPLES", 40)
+    E, _ = make_blobs(300, centers=4, cluster_std=2.5, random_state=0)
+    counts = np.arange(2, 9)
+    sampled = silhouette_curve(E, counts, seed=0)
+    scores = sampled.copy()
+    rescore_the_lead(E, counts, scores, seed=0)
+    changed = scores != sampled
+    assert changed.any()
+    lead = int(np.argmax(scores))
+    assert changed[lead]  # the winner is scored on all rows ...
+    labels = KMeans(int(counts[lead]), n_init=3, random_state=0).fit_predict(E)
+    assert scores[lead] == pytest.approx(silhouette_score(E, labels))
+    # ... and only counts that led the sampled curve in turn were scored again
+    assert all(sampled[i] >= np.max(sampled[~changed]) for i in np.flatnonzero(changed))
+
+
+def test_a_curve_scored_on_all_rows_is_kept():
+    E, _ = make_blobs(200, centers=3, random_state=0)
+    counts = np.arange(2, 6)
+    scores = silhouette_curve(E, counts, seed=0)
+    kept = scores.copy()
+    rescore_the_lead(E, counts, scores, seed=0)
+    np.testing.assert_array_equal(scores, kept)
 
 
 def test_duplicated_rows_are_a_clear_error():
