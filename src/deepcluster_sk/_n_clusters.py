@@ -17,10 +17,10 @@ the input, over a range of candidate counts; the count with the highest silhouet
   ``_SILHOUETTE_SAMPLES`` rows; where the embedding holds more, the curve's leader is
   scored again on all of them (:func:`rescore_the_lead`).
 - **Small sets**: the silhouette curve of one embedding of a few hundred rows is noisy
-  (ORL's 400 faces: its maximum moves by ten counts between seeds). Below
-  ``_AVERAGED_ROWS`` rows the rows are embedded up to ``_MAX_EMBEDDINGS`` times and the
-  curves averaged; together the embeddings hold at most ``_AVERAGED_ROWS`` rows, so this
-  costs a second or two where it happens.
+  (ORL's 400 faces: its maximum moves by ten counts between seeds). The rows are
+  embedded ``_AVERAGED_ROWS // n_samples`` times (at most ``_MAX_EMBEDDINGS``) and the
+  curves averaged: several times up to 600 rows, together at most ``_AVERAGED_ROWS`` rows,
+  so this costs a second or two where it happens.
 - **The candidates**: 2 up to one cluster per ``_MIN_ROWS_PER_CLUSTER`` rows, at most
   ``_MAX_CANDIDATE``.
 
